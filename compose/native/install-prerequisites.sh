@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what the native stack needs on Debian 12 (bookworm), from the machine's own configured mirrors:
+#   Valkey 8 (valkey-server from bookworm-backports; redis-server from main as the fallback),
+#   a JDK 17+ and Maven (only when missing). Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-prerequisites: run as root or install sudo" >&2; exit 1; }
+  SUDO="sudo"
+fi
+say() { echo "[prerequisites] $*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# bookworm-backports from the same mirror the host already uses (never a hard-coded host).
+add_backports() {
+  if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then return 0; fi
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/{u=$2} /^Suites:/{ if ($0 ~ /(^| )bookworm( |$)/) { print u; exit } }' \
+      /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $3=="bookworm" { print $2; exit }' /etc/apt/sources.list)
+  fi
+  if [ -z "$uri" ]; then
+    say "no bookworm mirror found in the apt sources; skipping backports"
+    return 1
+  fi
+  say "adding bookworm-backports from the configured mirror"
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$uri" | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+}
+
+packages=()
+updated=0
+apt_update() { if [ "$updated" -eq 0 ]; then say "apt-get update"; $SUDO apt-get update -qq; updated=1; fi; }
+
+if ! have valkey-server && ! have redis-server; then
+  if add_backports; then
+    apt_update
+    if apt-cache policy valkey-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      say "installing valkey-server from bookworm-backports"
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports valkey-server >/dev/null
+    fi
+  fi
+  if ! have valkey-server; then
+    apt_update
+    say "valkey-server unavailable; installing redis-server (same protocol) as the fallback"
+    packages+=(redis-server)
+  fi
+fi
+have java || packages+=(openjdk-17-jdk-headless)
+have mvn || packages+=(maven)
+
+if [ "${#packages[@]}" -gt 0 ]; then
+  apt_update
+  say "installing ${packages[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+
+# Debian's packages start their service where systemd runs; the stack runs its own instance on its own data dir.
+for unit in valkey-server redis-server; do
+  if have systemctl && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    say "stopping the system $unit service (the stack starts its own)"
+    $SUDO systemctl stop "$unit" || true
+  fi
+done
+
+say "ready: $( (valkey-server --version || redis-server --version) 2>/dev/null | head -1 | cut -c1-40 ); \
+java $(java -version 2>&1 | head -1 | cut -d'"' -f2); $(mvn -v 2>/dev/null | head -1 | cut -c1-20)"

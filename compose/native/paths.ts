@@ -1,0 +1,17 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REALM_EXPORT_DIR = join(REPO_ROOT, 'realm-export');
+
+/** Everything a running stack keeps on disk lives under the stack dir (git-ignored). */
+export function stackPaths(stackDir: string) {
+  return {
+    card: join(stackDir, 'stack.json'),
+    lock: join(stackDir, 'launcher.json'),
+    secrets: join(stackDir, 'secrets.json'),
+    logs: join(stackDir, 'logs'),
+    keycloakData: join(stackDir, 'keycloak'),
+    valkeyData: join(stackDir, 'valkey'),
+  };
+}

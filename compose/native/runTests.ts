@@ -1,0 +1,71 @@
+// `npm test`: every test in one `node --test` run (one summary), against a real stack — reused when one is
+// running (found through the stack card), otherwise started here in the background and stopped afterwards.
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { readStackCard } from '../../seed/src/stackCard.ts';
+import { isAlive, readLock } from './launcherLock.ts';
+import { say, seconds } from './output.ts';
+import { REPO_ROOT, stackPaths } from './paths.ts';
+import { httpOk } from './readiness.ts';
+import { loadSettings } from './settings.ts';
+
+const TEST_DIRS = ['mcp-server/test/unit', 'seed/test', 'compose/test', 'mcp-server/test/e2e'];
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function testFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for (const dir of TEST_DIRS) {
+    const names = await readdir(join(REPO_ROOT, dir)).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith('.test.ts')).sort()) {
+      files.push(relative(REPO_ROOT, join(REPO_ROOT, dir, name)));
+    }
+  }
+  return files;
+}
+
+async function runningStack(cardPath: string, lockPath: string): Promise<boolean> {
+  const lock = await readLock(lockPath);
+  const card = await readStackCard(cardPath).catch(() => undefined);
+  if (!lock || !isAlive(lock.pid) || card?.status !== 'ready' || !card.mcpHealthUrl) return false;
+  return (await httpOk(card.mcpHealthUrl)()) === true;
+}
+
+const settings = loadSettings();
+const paths = stackPaths(settings.stackDir);
+let startedHere = false;
+if (await runningStack(paths.card, paths.lock)) {
+  say(`reusing the running stack described by ${paths.card}`);
+} else {
+  const started = Date.now();
+  say('no running stack: starting one in the background for this test run');
+  const code = await run(['--import', 'tsx', join(REPO_ROOT, 'compose/native/start.ts'), '--detach']);
+  if (code !== 0) {
+    say(`the stack did not start (exit ${code}); see the messages above`);
+    process.exit(code);
+  }
+  startedHere = true;
+  say(`stack started in ${seconds(Date.now() - started)}`);
+}
+
+const files = await testFiles();
+let code: number;
+try {
+  code = await run(['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+    ...process.env,
+    STACK_CARD_PATH: paths.card,
+    MCP_STACK_STARTED_BY_TEST: startedHere ? '1' : '0',
+  });
+} finally {
+  if (startedHere && process.env.KEEP_STACK !== '1') {
+    say('stopping the stack this run started (KEEP_STACK=1 keeps it)');
+    await run(['--import', 'tsx', join(REPO_ROOT, 'compose/native/stop.ts')]);
+  }
+}
+process.exit(code);

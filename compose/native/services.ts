@@ -1,0 +1,115 @@
+// How each service of the native stack is started: the same processes docker-compose.yml runs as containers.
+import { join } from 'node:path';
+import type { ChildSpec } from './managedChild.ts';
+import { REPO_ROOT, stackPaths } from './paths.ts';
+import type { StackSecrets } from './secrets.ts';
+import type { Settings } from './settings.ts';
+
+export function valkeySpec(settings: Settings, server: string): ChildSpec {
+  const paths = stackPaths(settings.stackDir);
+  return {
+    name: 'Valkey',
+    command: server,
+    // AOF on so per-user counts survive a restart; RDB snapshots off (AOF alone is the durable copy).
+    args: [
+      '--port',
+      String(settings.ports.valkey),
+      '--bind',
+      '127.0.0.1',
+      '--protected-mode',
+      'yes',
+      '--dir',
+      paths.valkeyData,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ],
+    logFile: join(paths.logs, 'valkey.log'),
+  };
+}
+
+export function keycloakSpec(
+  settings: Settings,
+  home: string,
+  secrets: StackSecrets,
+  javaHome: string | undefined,
+): ChildSpec {
+  const paths = stackPaths(settings.stackDir);
+  const h2 = join(paths.keycloakData, 'h2', 'keycloakdb');
+  return {
+    name: 'Keycloak',
+    command: join(home, 'bin', 'kc.sh'),
+    args: [
+      'start',
+      '--optimized',
+      '--http-enabled=true',
+      '--http-host=127.0.0.1',
+      `--http-port=${settings.ports.keycloak}`,
+      `--http-management-port=${settings.ports.keycloakManagement}`,
+      // One public issuer whatever address a request came in on (127.0.0.1 or localhost).
+      `--hostname=${settings.keycloakUrl}`,
+      '--import-realm',
+      // The database lives with this stack, not in the shared cached dist.
+      `--db-url=jdbc:h2:file:${h2};NON_KEYWORDS=VALUE`,
+    ],
+    env: {
+      ...process.env,
+      ...(javaHome ? { JAVA_HOME: javaHome } : {}),
+      KC_BOOTSTRAP_ADMIN_USERNAME: secrets.keycloakAdminUsername,
+      KC_BOOTSTRAP_ADMIN_PASSWORD: secrets.keycloakAdminPassword,
+      // Read by the ${MCP_RESOURCE_URL:…} placeholder in realm-export/ at import.
+      MCP_RESOURCE_URL: settings.mcpUrl,
+      JAVA_OPTS_KC_HEAP: process.env.JAVA_OPTS_KC_HEAP ?? '-Xms64m -Xmx768m',
+    },
+    cwd: home,
+    logFile: join(paths.logs, 'keycloak.log'),
+  };
+}
+
+export function seedSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
+  const paths = stackPaths(settings.stackDir);
+  return {
+    name: 'seed',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(REPO_ROOT, 'seed', 'src', 'main.ts')],
+    env: {
+      ...process.env,
+      KEYCLOAK_URL: `http://127.0.0.1:${settings.ports.keycloak}`,
+      KEYCLOAK_REALM: settings.realm,
+      KEYCLOAK_ADMIN_USERNAME: secrets.keycloakAdminUsername,
+      KEYCLOAK_ADMIN_PASSWORD: secrets.keycloakAdminPassword,
+      STACK_CARD_PATH: paths.card,
+    },
+    cwd: REPO_ROOT,
+    logFile: join(paths.logs, 'seed.log'),
+  };
+}
+
+export function mcpServerEnv(settings: Settings): NodeJS.ProcessEnv {
+  return {
+    MCP_HOST: '127.0.0.1',
+    MCP_PORT: String(settings.ports.mcp),
+    MCP_RESOURCE_URL: settings.mcpUrl,
+    OIDC_ISSUER: settings.issuer,
+    // Fetched over the loopback address while tokens keep the public issuer (see DESIGN §4, issuer drift).
+    OIDC_JWKS_URL: `http://127.0.0.1:${settings.ports.keycloak}/realms/${settings.realm}/protocol/openid-connect/certs`,
+    VALKEY_URL: settings.valkeyUrl,
+  };
+}
+
+export function mcpServerSpec(settings: Settings): ChildSpec {
+  const paths = stackPaths(settings.stackDir);
+  return {
+    name: 'MCP server',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(REPO_ROOT, 'mcp-server', 'src', 'main.ts')],
+    env: { ...process.env, ...mcpServerEnv(settings) },
+    cwd: REPO_ROOT,
+    logFile: join(paths.logs, 'mcp-server.log'),
+  };
+}

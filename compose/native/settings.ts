@@ -1,0 +1,108 @@
+// The launcher's only reader of the environment: every knob validated, messages name the variable.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { REPO_ROOT } from './paths.ts';
+
+export class SettingsError extends Error {
+  readonly code = 'settings_invalid';
+}
+
+const port = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a TCP port number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be between 1 and 65535`)
+    .max(65535, `${name} must be between 1 and 65535`)
+    .default(fallback);
+
+const schema = z.object({
+  KEYCLOAK_VERSION: z
+    .string()
+    .regex(/^26\.7\.\d+$/, 'KEYCLOAK_VERSION must be a Keycloak 26.7.x release, e.g. 26.7.3')
+    .default('26.7.3'),
+  KC_PORT: port('KC_PORT', 8080),
+  KC_MANAGEMENT_PORT: port('KC_MANAGEMENT_PORT', 9000),
+  MCP_PORT: port('MCP_PORT', 3000),
+  VALKEY_PORT: port('VALKEY_PORT', 6379),
+  KEYCLOAK_REALM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'KEYCLOAK_REALM must be a realm name')
+    .default('mcp'),
+  KC_BOOTSTRAP_ADMIN_USERNAME: z
+    .string()
+    .min(1, 'KC_BOOTSTRAP_ADMIN_USERNAME must not be empty')
+    .default('admin'),
+  KC_BOOTSTRAP_ADMIN_PASSWORD: z
+    .string()
+    .min(12, 'KC_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters (or unset: one is generated)')
+    .optional(),
+  KC_START_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'KC_START_TIMEOUT_SECONDS must be a number of seconds' })
+    .int()
+    .min(10, 'KC_START_TIMEOUT_SECONDS must be at least 10')
+    .default(240),
+  STACK_DIR: z.string().min(1).default(join(REPO_ROOT, '.stack')),
+  STACK_CACHE_DIR: z.string().min(1).optional(),
+  XDG_CACHE_HOME: z.string().optional(),
+  HOME: z.string().min(1).default(homedir()),
+  JAVA_HOME: z.string().optional(),
+});
+
+export interface Settings {
+  keycloakVersion: string;
+  ports: { keycloak: number; keycloakManagement: number; mcp: number; valkey: number };
+  realm: string;
+  adminUsername: string;
+  adminPasswordFromEnv: string | undefined;
+  keycloakStartTimeoutMs: number;
+  stackDir: string;
+  cacheDir: string;
+  javaHome: string | undefined;
+  /** Public URLs: what browsers and MCP clients use, and what tokens carry. */
+  keycloakUrl: string;
+  issuer: string;
+  mcpUrl: string;
+  resourceMetadataUrl: string;
+  valkeyUrl: string;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    const message = issue?.message ?? 'invalid value';
+    throw new SettingsError(message.includes(variable) ? message : `${variable}: ${message}`);
+  }
+  const e = parsed.data;
+  const distinct = new Set([e.KC_PORT, e.KC_MANAGEMENT_PORT, e.MCP_PORT, e.VALKEY_PORT]);
+  if (distinct.size !== 4) {
+    throw new SettingsError('KC_PORT, KC_MANAGEMENT_PORT, MCP_PORT and VALKEY_PORT must all differ');
+  }
+  const keycloakUrl = `http://localhost:${e.KC_PORT}`;
+  const mcpBase = `http://localhost:${e.MCP_PORT}`;
+  return Object.freeze({
+    keycloakVersion: e.KEYCLOAK_VERSION,
+    ports: {
+      keycloak: e.KC_PORT,
+      keycloakManagement: e.KC_MANAGEMENT_PORT,
+      mcp: e.MCP_PORT,
+      valkey: e.VALKEY_PORT,
+    },
+    realm: e.KEYCLOAK_REALM,
+    adminUsername: e.KC_BOOTSTRAP_ADMIN_USERNAME,
+    adminPasswordFromEnv: e.KC_BOOTSTRAP_ADMIN_PASSWORD,
+    keycloakStartTimeoutMs: e.KC_START_TIMEOUT_SECONDS * 1000,
+    stackDir: resolve(e.STACK_DIR),
+    cacheDir: resolve(
+      e.STACK_CACHE_DIR ?? join(e.XDG_CACHE_HOME ?? join(e.HOME, '.cache'), 'mcp-keycloak-stack'),
+    ),
+    javaHome: e.JAVA_HOME,
+    keycloakUrl,
+    issuer: `${keycloakUrl}/realms/${e.KEYCLOAK_REALM}`,
+    mcpUrl: `${mcpBase}/mcp`,
+    resourceMetadataUrl: `${mcpBase}/.well-known/oauth-protected-resource/mcp`,
+    valkeyUrl: `redis://127.0.0.1:${e.VALKEY_PORT}`,
+  });
+}

@@ -1,0 +1,173 @@
+// Starts the native stack in order — Valkey and Keycloak together, then the seed, then the MCP server — and
+// writes the stack card. On any failure everything already started is stopped again before the error surfaces.
+import { mkdir } from 'node:fs/promises';
+import { readStackCard, writeStackCard, type StackCard } from '../../seed/src/stackCard.ts';
+import { ensureKeycloakDist } from './keycloakDist.ts';
+import { writeLock } from './launcherLock.ts';
+import { ManagedChild } from './managedChild.ts';
+import { LaunchError, phase, say } from './output.ts';
+import { REALM_EXPORT_DIR, stackPaths } from './paths.ts';
+import { assertPortsFree } from './ports.ts';
+import { findJava, findValkeyServer } from './prerequisites.ts';
+import { httpOk, respPing, waitUntilReady } from './readiness.ts';
+import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
+import { loadOrCreateSecrets } from './secrets.ts';
+import { keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
+import type { Settings } from './settings.ts';
+
+export interface RunningStack {
+  children: ManagedChild[];
+  card: StackCard;
+  timings: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `children` belongs to the caller, so a Ctrl-C that arrives mid start-up can stop what is already running;
+ * a stopped child ends the wait it is in with an error.
+ */
+export async function startStack(
+  settings: Settings,
+  startedAt: Date,
+  children: ManagedChild[] = [],
+): Promise<RunningStack> {
+  const paths = stackPaths(settings.stackDir);
+  const timings: Record<string, number> = {};
+  const stop = async () => {
+    for (const child of [...children].reverse()) await child.stop();
+  };
+  const track = async (child: ManagedChild) => {
+    children.push(child);
+    await writeLock(paths.lock, {
+      pid: process.pid,
+      startedAt: startedAt.toISOString(),
+      children: children.map((c) => ({ name: c.name, pid: c.pid })),
+    });
+    return child;
+  };
+
+  try {
+    const realmFiles = await readRealmFiles(REALM_EXPORT_DIR);
+    if (!realmFiles.some((file) => file.realm === settings.realm)) {
+      throw new LaunchError(
+        'realm_file_missing',
+        `no file in ${REALM_EXPORT_DIR} defines realm "${settings.realm}" (KEYCLOAK_REALM)`,
+      );
+    }
+    const java = await findJava(settings.javaHome);
+    const valkeyServer = await findValkeyServer();
+    await assertPortsFree([
+      { port: settings.ports.keycloak, service: 'Keycloak HTTP', variable: 'KC_PORT' },
+      {
+        port: settings.ports.keycloakManagement,
+        service: 'Keycloak management/health',
+        variable: 'KC_MANAGEMENT_PORT',
+      },
+      { port: settings.ports.mcp, service: 'MCP server', variable: 'MCP_PORT' },
+      { port: settings.ports.valkey, service: 'Valkey', variable: 'VALKEY_PORT' },
+    ]);
+    for (const dir of [paths.logs, paths.keycloakData, paths.valkeyData]) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    }
+
+    const dist = await phase(`Keycloak ${settings.keycloakVersion} distribution`, () =>
+      ensureKeycloakDist({
+        version: settings.keycloakVersion,
+        cacheDir: settings.cacheDir,
+        env: process.env,
+      }),
+    );
+    timings.keycloakDist = dist.ms;
+    if (dist.value.actions.length === 0) say(`  cached in ${dist.value.home}`);
+    await stageRealmFiles(realmFiles, dist.value.home);
+    const secrets = await loadOrCreateSecrets(paths.secrets, {
+      username: settings.adminUsername,
+      passwordFromEnv: settings.adminPasswordFromEnv,
+    });
+
+    // The previous card keeps the demo passwords, so a restart (and the seed in it) does not change them.
+    const previous = await readStackCard(paths.card).catch(() => undefined);
+    await writeStackCard(paths.card, {
+      version: 1,
+      mode: 'native',
+      status: 'starting',
+      issuer: settings.issuer,
+      keycloakUrl: settings.keycloakUrl,
+      keycloakManagementUrl: `http://127.0.0.1:${settings.ports.keycloakManagement}`,
+      realm: settings.realm,
+      jwksUrl: mcpServerEnv(settings).OIDC_JWKS_URL,
+      mcpUrl: settings.mcpUrl,
+      mcpHealthUrl: `http://127.0.0.1:${settings.ports.mcp}/healthz`,
+      resourceMetadataUrl: settings.resourceMetadataUrl,
+      valkeyUrl: settings.valkeyUrl,
+      users: previous?.users ?? [],
+      clients: previous?.clients ?? {},
+      launcherPid: process.pid,
+      startedAt: startedAt.toISOString(),
+      logsDir: paths.logs,
+    });
+
+    const valkey = await track(await ManagedChild.start(valkeySpec(settings, valkeyServer.path)));
+    const keycloak = await track(
+      await ManagedChild.start(keycloakSpec(settings, dist.value.home, secrets, settings.javaHome)),
+    );
+    say(`started ${valkeyServer.flavour}-server and Keycloak (Java ${java.major}); logs in ${paths.logs}`);
+    const [valkeyReady, keycloakReady] = await Promise.all([
+      phase(`${valkeyServer.flavour === 'valkey' ? 'Valkey' : 'Redis (Valkey fallback)'} ready`, () =>
+        waitUntilReady({
+          name: 'Valkey',
+          child: valkey,
+          check: respPing(settings.ports.valkey),
+          timeoutMs: 20_000,
+        }),
+      ),
+      phase('Keycloak ready', () =>
+        waitUntilReady({
+          name: 'Keycloak',
+          child: keycloak,
+          check: httpOk(`http://127.0.0.1:${settings.ports.keycloakManagement}/health/ready`),
+          timeoutMs: settings.keycloakStartTimeoutMs,
+        }),
+      ),
+    ]);
+    timings.valkey = valkeyReady.ms;
+    timings.keycloak = keycloakReady.ms;
+
+    const seeded = await phase('seed (users, clients)', async () => {
+      const seed = await track(await ManagedChild.start(seedSpec(settings, secrets)));
+      const exit = await seed.exited;
+      const output = await seed.tail(20);
+      if (exit.code !== 0) {
+        throw new LaunchError('seed_failed', `the seed ${seed.describeExit()}; its output:`, output);
+      }
+      for (const line of output) say(`  ${line}`);
+    });
+    timings.seed = seeded.ms;
+
+    const mcp = await track(await ManagedChild.start(mcpServerSpec(settings)));
+    const mcpReady = await phase('MCP server ready', () =>
+      waitUntilReady({
+        name: 'MCP server',
+        child: mcp,
+        check: httpOk(`http://127.0.0.1:${settings.ports.mcp}/healthz`),
+        timeoutMs: 30_000,
+      }),
+    );
+    timings.mcpServer = mcpReady.ms;
+
+    const readyAt = new Date();
+    const card = await readStackCard(paths.card);
+    if (!card) throw new LaunchError('stack_card_missing', `${paths.card} disappeared during start-up`);
+    const ready: StackCard = {
+      ...card,
+      status: 'ready',
+      readyAt: readyAt.toISOString(),
+      startupMs: readyAt.getTime() - startedAt.getTime(),
+    };
+    await writeStackCard(paths.card, ready);
+    return { children, card: ready, timings, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,24 @@
+import type { StackCard } from '../../seed/src/stackCard.ts';
+import { say, seconds } from './output.ts';
+
+export function printSummary(card: StackCard, cardPath: string, timings: Record<string, number>): void {
+  const users = card.users.map((u) => `${u.username}${u.roles.length ? ` (${u.roles.join(', ')})` : ''}`);
+  const lines = [
+    '',
+    `MCP server    ${card.mcpUrl}`,
+    `  metadata    ${card.resourceMetadataUrl}`,
+    `Keycloak      ${card.keycloakUrl}  (realm ${card.realm}, issuer ${card.issuer})`,
+    `  admin UI    ${card.keycloakUrl}/admin  (bootstrap admin credentials: .stack/secrets.json)`,
+    `Valkey        ${card.valkeyUrl}`,
+    `Demo users    ${users.join(', ')}  (passwords: ${cardPath}, "users")`,
+    ...(card.clients.m2m
+      ? [`M2M client    ${card.clients.m2m.clientId}  (secret: ${cardPath}, "clients.m2m")`]
+      : []),
+    '',
+    `Started in ${seconds(card.startupMs ?? 0)} — ` +
+      Object.entries(timings)
+        .map(([name, ms]) => `${name} ${seconds(ms)}`)
+        .join(', '),
+  ];
+  for (const line of lines) say(line);
+}

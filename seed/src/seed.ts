@@ -1,0 +1,56 @@
+// Users, roles and clients in the realm imported from realm-export/, results merged into the stack card.
+// Idempotent: a re-run converges to the same state and the same passwords (taken from the card it wrote).
+import type { SeedConfig } from './config.ts';
+import { openAdminSession } from './adminSession.ts';
+import { checkRealm, ensureRealmRole, ADMIN_ROLE } from './ensureRealm.ts';
+import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
+import { ensureM2mClient } from './ensureM2mClient.ts';
+import { SeedError } from './errors.ts';
+import { generateSecret } from './passwords.ts';
+import { readStackCard, updateStackCard, type StackCard } from './stackCard.ts';
+import { waitForKeycloak } from './waitForKeycloak.ts';
+
+export async function seed(config: SeedConfig, say: (line: string) => void): Promise<StackCard> {
+  const card = await readStackCard(config.STACK_CARD_PATH);
+  if (!card) {
+    throw new SeedError(
+      'config_invalid',
+      `no stack card at ${config.STACK_CARD_PATH}: the launcher writes it before the seed runs (STACK_CARD_PATH)`,
+    );
+  }
+  await waitForKeycloak(config.KEYCLOAK_URL, config.SEED_WAIT_SECONDS, say);
+  const admin = await openAdminSession(config);
+  const scopeIds = await checkRealm(admin, config.KEYCLOAK_REALM);
+  const adminRole = await ensureRealmRole(admin, ADMIN_ROLE);
+
+  const previous = (username: string) => card.users.find((u) => u.username === username)?.password;
+  const specs: DemoUserSpec[] = [
+    {
+      username: 'alice',
+      firstName: 'Alice',
+      roles: [ADMIN_ROLE],
+      password: config.SEED_ALICE_PASSWORD ?? previous('alice') ?? generateSecret(),
+    },
+    {
+      username: 'bob',
+      firstName: 'Bob',
+      roles: [],
+      password: config.SEED_BOB_PASSWORD ?? previous('bob') ?? generateSecret(),
+    },
+  ];
+  const { users, created } = await ensureUsers(admin, specs, new Map([[ADMIN_ROLE, adminRole]]));
+  say(
+    `users: ${users.map((u) => `${u.username}${u.roles.length ? ` (${u.roles.join(', ')})` : ''}`).join(', ')}` +
+      (created.length ? ` — created ${created.join(', ')}` : ' — already present, converged'),
+  );
+  const m2m = await ensureM2mClient(admin, config.SEED_M2M_CLIENT_ID, scopeIds);
+  say(
+    `confidential client ${m2m.clientId} (client_credentials, mcp:tools)${m2m.created ? ' — created' : ''}`,
+  );
+
+  return updateStackCard(config.STACK_CARD_PATH, (current) => ({
+    ...current,
+    users,
+    clients: { ...current.clients, m2m: { clientId: m2m.clientId, clientSecret: m2m.clientSecret } },
+  }));
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadSeedConfig } from '../src/config.ts';
+import { SeedError } from '../src/errors.ts';
+
+describe('seed configuration', () => {
+  it('requires the admin password and names it', () => {
+    assert.throws(
+      () => loadSeedConfig({}),
+      (e: unknown) => {
+        assert.ok(e instanceof SeedError);
+        assert.equal(e.code, 'config_invalid');
+        assert.match(e.message, /KEYCLOAK_ADMIN_PASSWORD/);
+        return true;
+      },
+    );
+  });
+
+  it('validates URLs and passwords with the variable named', () => {
+    const base = { KEYCLOAK_ADMIN_PASSWORD: 'x' };
+    assert.throws(
+      () => loadSeedConfig({ ...base, KEYCLOAK_URL: 'localhost:8080' }),
+      /KEYCLOAK_URL must be an absolute/,
+    );
+    assert.throws(
+      () => loadSeedConfig({ ...base, SEED_ALICE_PASSWORD: 'short' }),
+      /SEED_ALICE_PASSWORD must be at least 12/,
+    );
+    assert.throws(() => loadSeedConfig({ ...base, SEED_WAIT_SECONDS: 'soon' }), /SEED_WAIT_SECONDS/);
+  });
+
+  it('defaults match the native stack', () => {
+    const c = loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD: 'x', KEYCLOAK_URL: 'http://kc:8080/' });
+    assert.equal(c.KEYCLOAK_URL, 'http://kc:8080');
+    assert.equal(c.KEYCLOAK_REALM, 'mcp');
+    assert.equal(c.SEED_M2M_CLIENT_ID, 'mcp-m2m');
+    assert.equal(c.SEED_ALICE_PASSWORD, undefined);
+  });
+});
