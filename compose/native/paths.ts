@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REALM_EXPORT_DIR = join(REPO_ROOT, 'realm-export');
+export const INSTALL_SCRIPT = join(REPO_ROOT, 'compose', 'native', 'install-prerequisites.sh');
 
 /** Everything a running stack keeps on disk lives under the stack dir (git-ignored). */
 export function stackPaths(stackDir: string) {

@@ -1,5 +1,5 @@
 // Finds the programs the native stack runs, and says exactly what to install when one is missing.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,4 +77,28 @@ export async function findValkeyServer(): Promise<{ path: string; flavour: 'valk
     'neither valkey-server nor redis-server was found: install valkey-server (Debian bookworm-backports) ' +
       `or redis-server, ${INSTALL_HINT}`,
   );
+}
+
+/**
+ * `npm start` provisions what is missing: where apt can run (root, or sudo without a password), the Debian
+ * installer runs; elsewhere the error says which command to run.
+ */
+export async function provisionWithApt(script: string, say: (line: string) => void): Promise<boolean> {
+  const isRoot = process.getuid?.() === 0;
+  const sudo = isRoot ? undefined : await findOnPath('sudo');
+  if (!(await findOnPath('apt-get'))) return false;
+  if (!isRoot) {
+    if (!sudo) return false;
+    const passwordless = await run(sudo, ['-n', 'true']).then(
+      () => true,
+      () => false,
+    );
+    if (!passwordless) return false;
+  }
+  say(`installing the missing system packages with ${script}`);
+  return new Promise((resolve) => {
+    const proc = spawn('bash', [script], { stdio: 'inherit' });
+    proc.once('exit', (code) => resolve(code === 0));
+    proc.once('error', () => resolve(false));
+  });
 }

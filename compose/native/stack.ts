@@ -6,9 +6,9 @@ import { ensureKeycloakDist } from './keycloakDist.ts';
 import { writeLock } from './launcherLock.ts';
 import { ManagedChild } from './managedChild.ts';
 import { LaunchError, phase, say } from './output.ts';
-import { REALM_EXPORT_DIR, stackPaths } from './paths.ts';
+import { INSTALL_SCRIPT, REALM_EXPORT_DIR, stackPaths } from './paths.ts';
 import { assertPortsFree } from './ports.ts';
-import { findJava, findValkeyServer } from './prerequisites.ts';
+import { findJava, findValkeyServer, provisionWithApt } from './prerequisites.ts';
 import { httpOk, respPing, waitUntilReady } from './readiness.ts';
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -55,7 +55,10 @@ export async function startStack(
       );
     }
     const java = await findJava(settings.javaHome);
-    const valkeyServer = await findValkeyServer();
+    const valkeyServer = await findValkeyServer().catch(async (error: unknown) => {
+      if (!(error instanceof LaunchError) || !(await provisionWithApt(INSTALL_SCRIPT, say))) throw error;
+      return findValkeyServer();
+    });
     await assertPortsFree([
       { port: settings.ports.keycloak, service: 'Keycloak HTTP', variable: 'KC_PORT' },
       {
