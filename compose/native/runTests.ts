@@ -1,7 +1,7 @@
 // `npm test`: every test in one `node --test` run (one summary), against a real stack — reused when one is
 // running (found through the stack card), otherwise started here in the background and stopped afterwards.
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readStackCard } from '../../seed/src/stackCard.ts';
 import { isAlive, readLock } from './launcherLock.ts';
@@ -37,6 +37,13 @@ async function runningStack(cardPath: string, lockPath: string): Promise<boolean
   return (await httpOk(card.mcpHealthUrl)()) === true;
 }
 
+/** The TAP reporter's own closing counts (`# pass N`, `# fail N`), as one line. */
+async function summarizeTap(path: string): Promise<string> {
+  const tap = await readFile(path, 'utf8').catch(() => '');
+  const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed`;
+}
+
 const settings = loadSettings();
 const paths = stackPaths(settings.stackDir);
 let startedHere = false;
@@ -55,13 +62,29 @@ if (await runningStack(paths.card, paths.lock)) {
 }
 
 const files = await testFiles();
+const tapFile = join(paths.logs, 'test-results.tap');
+await mkdir(paths.logs, { recursive: true });
 let code: number;
 try {
-  code = await run(['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-    ...process.env,
-    STACK_CARD_PATH: paths.card,
-    MCP_STACK_STARTED_BY_TEST: startedHere ? '1' : '0',
-  });
+  // Spec output for people, TAP to a file for the closing `N passed, N failed` line CI reads.
+  code = await run(
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tapFile}`,
+      ...files,
+    ],
+    {
+      ...process.env,
+      STACK_CARD_PATH: paths.card,
+      MCP_STACK_STARTED_BY_TEST: startedHere ? '1' : '0',
+    },
+  );
+  console.log(await summarizeTap(tapFile));
 } finally {
   if (startedHere && process.env.KEEP_STACK !== '1') {
     say('stopping the stack this run started (KEEP_STACK=1 keeps it)');

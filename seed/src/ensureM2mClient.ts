@@ -34,6 +34,12 @@ export async function ensureM2mClient(
 
   const mcpTools = scopeIds.get('mcp:tools');
   if (!mcpTools) throw new SeedError('realm_incomplete', 'client scope mcp:tools is missing');
+  // New clients receive the realm's optional scopes, mcp:tools among them; Keycloak ignores adding a scope as
+  // default while it is optional, so it is moved.
+  const optional = await admin.clients.listOptionalClientScopes({ id });
+  if (optional.some((s) => s.id === mcpTools)) {
+    await admin.clients.delOptionalClientScope({ id, clientScopeId: mcpTools });
+  }
   const defaults = await admin.clients.listDefaultClientScopes({ id });
   if (!defaults.some((s) => s.id === mcpTools)) {
     await admin.clients.addDefaultClientScope({ id, clientScopeId: mcpTools });

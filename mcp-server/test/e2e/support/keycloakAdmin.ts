@@ -26,6 +26,7 @@ export async function createShortLivedClient(
   });
   const [scope] = (await admin.clientScopes.find()).filter((s) => s.name === 'mcp:tools');
   if (!scope?.id) throw new Error('realm has no mcp:tools scope');
+  await admin.clients.delOptionalClientScope({ id, clientScopeId: scope.id });
   await admin.clients.addDefaultClientScope({ id, clientScopeId: scope.id });
   const secret = (await admin.clients.getClientSecret({ id })).value ?? '';
   return { clientId, clientSecret: secret, remove: () => admin.clients.del({ id }) };

@@ -1,0 +1,26 @@
+// Why a request was not authorized. `code` is stable (tests, logs and dashboards key on it); `message` is a
+// short sentence that is safe to send back as `error_description`: it never echoes token contents.
+
+export type AuthErrorCode =
+  | 'token_missing'
+  | 'token_malformed'
+  | 'token_type_not_allowed'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'algorithm_not_allowed'
+  | 'signature_invalid'
+  | 'key_not_found'
+  | 'jwks_unavailable'
+  | 'claim_invalid'
+  | 'insufficient_scope';
+
+export class AuthError extends Error {
+  readonly code: AuthErrorCode;
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AuthError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,40 @@
+// Koa middleware: gives each request an id and a child logger, and writes one access log line when the
+// response is done. Logs method, path (no query string), status, duration and auth outcome; never headers,
+// so the Authorization header (and cookies) cannot leak into logs.
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { AppState } from './appState.ts';
+
+// Accept a caller's id (from a proxy) only if it looks like an id, so it cannot inject into logs.
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function accessLog(options: { logger: Logger }): Middleware<AppState> {
+  return async function accessLog(ctx, next) {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = options.logger.child({ reqId: requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+
+    // On 'close', not after `await next()`: the MCP route writes the response itself (ctx.respond = false),
+    // and its status is only final once Node has sent it.
+    ctx.res.once('close', () => {
+      const { auth, authFailure } = ctx.state;
+      ctx.state.log.info(
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.res.statusCode,
+          ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+          ...(auth ? { sub: auth.subject, client: auth.clientId } : {}),
+          ...(authFailure ? { authFailure } : {}),
+          ...(ctx.res.writableFinished ? {} : { aborted: true }),
+        },
+        'request',
+      );
+    });
+    await next();
+  };
+}

@@ -1,0 +1,22 @@
+// The process logger: JSON lines on stdout (pino). Nothing logs headers; the redaction below is a second
+// line of defence should someone log a request or an AuthInfo object by mistake.
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from './config.ts';
+
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: 'mcp-server' },
+    redact: {
+      paths: [
+        'authorization',
+        'token',
+        '*.authorization',
+        '*.token',
+        '*.headers.authorization',
+        '*.headers.cookie',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}

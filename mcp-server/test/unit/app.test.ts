@@ -1,0 +1,411 @@
+// The Koa app through app.callback() (supertest): routes, bearer auth on /mcp, the MCP transport, and what
+// never reaches the logs. Real verifier against a local JWKS; the store is an in-memory fake.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import request from 'supertest';
+import { createApp } from '../../src/app.ts';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from '../../src/auth/verifyAccessToken.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { MemoryStore, memoryLogger } from './support/fakes.ts';
+import {
+  AUDIENCE,
+  defaultClaims,
+  ISSUER,
+  now,
+  startTestIssuer,
+  type TestIssuer,
+} from './support/testIssuer.ts';
+
+const METADATA_URL = 'http://localhost:3000/.well-known/oauth-protected-resource/mcp';
+const MCP_HEADERS = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+const toolsList = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+const callTool = (name: string) => ({
+  jsonrpc: '2.0',
+  id: 2,
+  method: 'tools/call',
+  params: { name, arguments: {} },
+});
+
+describe('createApp', () => {
+  let issuer: TestIssuer;
+  let config: Config;
+  let verifier: AccessTokenVerifier;
+  let store: MemoryStore;
+  let logs: ReturnType<typeof memoryLogger>;
+  let app: ReturnType<typeof createApp>;
+  let token: string;
+  const sentTokens: string[] = [];
+
+  const build = (overrides: { verifier?: AccessTokenVerifier } = {}) =>
+    createApp({ config, verifier: overrides.verifier ?? verifier, store, logger: logs.logger });
+
+  before(async () => {
+    issuer = await startTestIssuer();
+    config = loadConfig({
+      MCP_RESOURCE_URL: AUDIENCE,
+      OIDC_ISSUER: ISSUER,
+      OIDC_JWKS_URL: issuer.jwksUrl,
+      LOG_LEVEL: 'trace',
+    });
+    verifier = createAccessTokenVerifier({ ...config, audience: config.resourceUrl });
+    token = await issuer.sign();
+    sentTokens.push(token);
+  });
+  beforeEach(() => {
+    store = new MemoryStore();
+    logs = memoryLogger();
+    app = build();
+  });
+  after(() => issuer.close());
+
+  async function signed(claims: Record<string, unknown> = {}): Promise<string> {
+    const t = await issuer.sign(claims);
+    sentTokens.push(t);
+    return t;
+  }
+
+  describe('public routes', () => {
+    it('GET /healthz → 200 {status: ok}', async () => {
+      const res = await request(app.callback()).get('/healthz').expect(200);
+      assert.deepEqual(res.body, { status: 'ok' });
+      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+    });
+
+    for (const path of [
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource',
+    ]) {
+      it(`GET ${path} → the RFC 9728 document, readable cross-origin`, async () => {
+        const res = await request(app.callback()).get(path).expect(200);
+        assert.equal(res.headers['access-control-allow-origin'], '*');
+        assert.deepEqual(res.body, {
+          resource: AUDIENCE,
+          authorization_servers: [ISSUER],
+          scopes_supported: ['mcp:tools', 'mcp:admin'],
+          bearer_methods_supported: ['header'],
+          resource_name: 'mcp-keycloak-stack MCP server',
+        });
+      });
+    }
+
+    it('answers the CORS preflight a browser sends for the SDK’s MCP-Protocol-Version header', async () => {
+      const res = await request(app.callback())
+        .options('/.well-known/oauth-protected-resource/mcp')
+        .set('Origin', 'http://localhost:6274')
+        .set('Access-Control-Request-Method', 'GET')
+        .set('Access-Control-Request-Headers', 'mcp-protocol-version')
+        .expect(204);
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+      assert.match(res.headers['access-control-allow-headers'] ?? '', /mcp-protocol-version/);
+    });
+
+    it('serves the metadata at the path-inserted form of a resource URL with another path', async () => {
+      const proxied = createApp({
+        config: loadConfig({ MCP_RESOURCE_URL: 'https://example.com/tools/mcp', OIDC_ISSUER: ISSUER }),
+        verifier,
+        store,
+        logger: logs.logger,
+      });
+      const res = await request(proxied.callback())
+        .get('/.well-known/oauth-protected-resource/tools/mcp')
+        .expect(200);
+      assert.equal(res.body.resource, 'https://example.com/tools/mcp');
+    });
+
+    it('unknown route → JSON 404', async () => {
+      const res = await request(app.callback()).get('/nope').expect(404);
+      assert.equal(res.body.error, 'not_found');
+    });
+  });
+
+  describe('GET /readyz', () => {
+    it('200 when Valkey answers and the JWKS can be fetched', async () => {
+      const res = await request(app.callback()).get('/readyz').expect(200);
+      assert.deepEqual(res.body, { status: 'ok', checks: { valkey: { ok: true }, jwks: { ok: true } } });
+    });
+
+    it('503 naming the failing dependency', async () => {
+      store.down = true;
+      const res = await request(app.callback()).get('/readyz').expect(503);
+      assert.equal(res.body.status, 'unavailable');
+      assert.equal(res.body.checks.valkey.ok, false);
+      assert.equal(res.body.checks.jwks.ok, true);
+    });
+  });
+
+  describe('POST /mcp authentication (RFC 6750, MCP authorization spec)', () => {
+    it('no token → 401 with resource_metadata and scope, no error code (RFC 6750 §3.1)', async () => {
+      const res = await request(app.callback()).post('/mcp').set(MCP_HEADERS).send(toolsList).expect(401);
+      assert.equal(
+        res.headers['www-authenticate'],
+        `Bearer resource_metadata="${METADATA_URL}", scope="mcp:tools"`,
+      );
+      assert.equal(res.body.error, 'unauthorized');
+    });
+
+    it('another scheme (Basic) counts as no token', async () => {
+      const res = await request(app.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', 'Basic YWxpY2U6c2VjcmV0')
+        .send(toolsList)
+        .expect(401);
+      assert.doesNotMatch(res.headers['www-authenticate'] ?? '', /error=/);
+    });
+
+    for (const [label, header] of [
+      ['Bearer with nothing after it', 'Bearer'],
+      ['Bearer with a non-token', 'Bearer a b c'],
+      ['a non-JWT token', 'Bearer not-a-jwt'],
+    ] as const) {
+      it(`${label} → 401 invalid_token`, async () => {
+        const res = await request(app.callback())
+          .post('/mcp')
+          .set(MCP_HEADERS)
+          .set('Authorization', header)
+          .send(toolsList)
+          .expect(401);
+        assert.match(
+          res.headers['www-authenticate'] ?? '',
+          /^Bearer resource_metadata="[^"]+", scope="mcp:tools", error="invalid_token", error_description="[^"]+"$/,
+        );
+        assert.equal(res.body.error, 'invalid_token');
+      });
+    }
+
+    it('an expired token → 401 invalid_token saying so', async () => {
+      const res = await request(app.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${await signed({ iat: now() - 900, exp: now() - 600 })}`)
+        .send(toolsList)
+        .expect(401);
+      assert.match(
+        res.headers['www-authenticate'] ?? '',
+        /error="invalid_token", error_description="token expired"/,
+      );
+      assert.deepEqual(res.body, { error: 'invalid_token', error_description: 'token expired' });
+    });
+
+    it('a token for another audience → 401 invalid_token', async () => {
+      const res = await request(app.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${await signed({ aud: 'account' })}`)
+        .send(toolsList)
+        .expect(401);
+      assert.match(res.headers['www-authenticate'] ?? '', /error="invalid_token"/);
+    });
+
+    it('a valid token without mcp:tools → 403 insufficient_scope naming the scope', async () => {
+      const res = await request(app.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${await signed({ scope: 'openid profile' })}`)
+        .send(toolsList)
+        .expect(403);
+      const challenge = res.headers['www-authenticate'] ?? '';
+      assert.match(challenge, /scope="mcp:tools"/);
+      assert.match(challenge, /error="insufficient_scope"/);
+      assert.match(challenge, new RegExp(`resource_metadata="${METADATA_URL}"`));
+      assert.equal(res.body.error, 'insufficient_scope');
+      assert.equal(store.counts.size, 0);
+    });
+
+    it('signing keys unavailable → 503 with Retry-After, not a 401 that would send the client to log in', async () => {
+      const down = createApp({
+        config,
+        verifier: createAccessTokenVerifier({
+          ...config,
+          audience: config.resourceUrl,
+          jwksUrl: 'http://127.0.0.1:9/certs',
+        }),
+        store,
+        logger: logs.logger,
+      });
+      const res = await request(down.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${token}`)
+        .send(toolsList)
+        .expect(503);
+      assert.equal(res.headers['retry-after'], '5');
+      assert.equal(res.headers['www-authenticate'], undefined);
+    });
+
+    it('an unexpected failure → 500 JSON without internals', async () => {
+      const broken = Object.assign(
+        async () => {
+          throw new Error('boom in /srv/secret/path');
+        },
+        { checkKeys: async () => {} },
+      );
+      const res = await request(build({ verifier: broken }).callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${token}`)
+        .send(toolsList)
+        .expect(500);
+      assert.deepEqual(res.body, { error: 'internal_error', error_description: 'internal server error' });
+      assert.ok(
+        logs.lines.some((line) => line.includes('boom in /srv/secret/path')),
+        'the bug is logged',
+      );
+    });
+  });
+
+  describe('POST /mcp transport (Streamable HTTP, stateless)', () => {
+    const post = () =>
+      request(app.callback()).post('/mcp').set(MCP_HEADERS).set('Authorization', `Bearer ${token}`);
+
+    it('malformed JSON → 400 with a JSON-RPC parse error (-32700), never 5xx', async () => {
+      const res = await post().send('{"jsonrpc": "2.0", "id": 1,').expect(400);
+      assert.deepEqual(res.body, {
+        jsonrpc: '2.0',
+        error: { code: -32700, message: 'Parse error: Invalid JSON' },
+        id: null,
+      });
+    });
+
+    it('an empty body → 400 -32700', async () => {
+      const res = await post().send('').expect(400);
+      assert.equal(res.body.error.code, -32700);
+    });
+
+    it('JSON that is not JSON-RPC → 400 from the transport', async () => {
+      const res = await post().send({ hello: 'world' }).expect(400);
+      assert.equal(res.body.jsonrpc, '2.0');
+    });
+
+    it('a body over 1 MB → 413', async () => {
+      const res = await post()
+        .send({ jsonrpc: '2.0', id: 1, method: 'tools/list', pad: 'x'.repeat(1024 * 1024) })
+        .expect(413);
+      assert.equal(res.body.error.code, -32000);
+    });
+
+    it('a non-JSON content type → 415', async () => {
+      await post().set('content-type', 'text/plain').send('hello').expect(415);
+    });
+
+    for (const method of ['get', 'delete'] as const) {
+      it(`${method.toUpperCase()} /mcp → 405 with Allow: POST (no sessions in stateless mode)`, async () => {
+        const agent = request(app.callback());
+        const call = method === 'get' ? agent.get('/mcp') : agent.delete('/mcp');
+        const res = await call.set('Authorization', `Bearer ${token}`).expect(405);
+        assert.equal(res.headers.allow, 'POST');
+      });
+    }
+
+    it('tools/list names whoami and usage', async () => {
+      const res = await post().send(toolsList).expect(200);
+      const names = (res.body.result.tools as { name: string }[]).map((t) => t.name).sort();
+      assert.deepEqual(names, ['usage', 'whoami']);
+    });
+
+    it('tools/call whoami → the caller from the token, as structuredContent and JSON text; counted', async () => {
+      const res = await post().send(callTool('whoami')).expect(200);
+      const claims = defaultClaims();
+      const expected = {
+        subject: claims.sub,
+        username: 'alice',
+        clientId: 'vscode-client',
+        scopes: ['openid', 'profile', 'mcp:tools'],
+        expiresAt: res.body.result.structuredContent.expiresAt,
+      };
+      assert.deepEqual(res.body.result.structuredContent, expected);
+      assert.deepEqual(JSON.parse(res.body.result.content[0].text), expected);
+      assert.equal(store.counts.get(claims.sub as string), 1);
+    });
+
+    it('tools/call usage → increments per subject', async () => {
+      const other = await signed({ sub: 'someone-else' });
+      const usage = async (t: string) =>
+        (
+          await request(app.callback())
+            .post('/mcp')
+            .set(MCP_HEADERS)
+            .set('Authorization', `Bearer ${t}`)
+            .send(callTool('usage'))
+        ).body.result.structuredContent;
+      assert.deepEqual(await usage(token), { subject: defaultClaims().sub, count: 1 });
+      assert.deepEqual(await usage(token), { subject: defaultClaims().sub, count: 2 });
+      assert.deepEqual(await usage(other), { subject: 'someone-else', count: 1 });
+    });
+
+    it('Valkey down → the tool call fails as a tool error (isError), the process and HTTP stay fine', async () => {
+      store.down = true;
+      const res = await post().send(callTool('whoami')).expect(200);
+      assert.equal(res.body.result.isError, true);
+      assert.match(res.body.result.content[0].text, /usage store is unavailable/);
+    });
+  });
+
+  describe('with the MCP SDK client over HTTP', () => {
+    let server: Server;
+    let url: URL;
+    before(async () => {
+      server = createServer((req, res) => app.callback()(req, res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('initialize, tools/list, whoami, usage', async () => {
+      const client = new Client({ name: 'unit-test', version: '0.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(url, {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        assert.equal(client.getServerVersion()?.name, 'mcp-keycloak-stack');
+        const { tools } = await client.listTools();
+        assert.ok(
+          tools.every((tool) => tool.outputSchema),
+          'every tool declares its output',
+        );
+        const whoami = await client.callTool({ name: 'whoami', arguments: {} });
+        assert.equal((whoami.structuredContent as { username: string }).username, 'alice');
+        const usage = await client.callTool({ name: 'usage', arguments: {} });
+        assert.equal((usage.structuredContent as { count: number }).count, 2);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  describe('logs', () => {
+    it('one access line per request with the auth outcome, and never a token', async () => {
+      await request(app.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${token}`)
+        .send(callTool('whoami'));
+      const bad = await signed({ aud: 'account' });
+      await request(app.callback())
+        .post('/mcp')
+        .set(MCP_HEADERS)
+        .set('Authorization', `Bearer ${bad}`)
+        .send(toolsList);
+      await new Promise((resolve) => setImmediate(resolve)); // 'close' fires after supertest resolves
+      const access = logs.lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === 'request');
+      assert.equal(access.length, 2);
+      assert.equal(access[0]?.status, 200);
+      assert.equal(access[0]?.sub, defaultClaims().sub);
+      assert.equal(access[1]?.status, 401);
+      assert.equal(access[1]?.authFailure, 'audience_mismatch');
+      for (const line of logs.lines) {
+        for (const t of sentTokens) {
+          assert.ok(!line.includes(t) && !line.includes(t.split('.')[2] as string), `token in log: ${line}`);
+        }
+      }
+    });
+  });
+});

@@ -1,0 +1,236 @@
+// The access token verifier against a real JWKS over HTTP: every rejection reason has its stable code.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { CompactSign, SignJWT } from 'jose';
+import { AuthError, type AuthErrorCode } from '../../src/auth/errors.ts';
+import {
+  createAccessTokenVerifier,
+  type AccessTokenVerifierOptions,
+} from '../../src/auth/verifyAccessToken.ts';
+import {
+  AUDIENCE,
+  defaultClaims,
+  ISSUER,
+  now,
+  startTestIssuer,
+  tamperPayload,
+  unsecuredToken,
+  type TestIssuer,
+} from './support/testIssuer.ts';
+
+async function rejectsWith(promise: Promise<unknown>, code: AuthErrorCode): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof AuthError, `expected an AuthError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('createAccessTokenVerifier', () => {
+  let issuer: TestIssuer;
+  let options: AccessTokenVerifierOptions;
+  let verify: ReturnType<typeof createAccessTokenVerifier>;
+
+  before(async () => {
+    issuer = await startTestIssuer();
+    options = {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUrl: issuer.jwksUrl,
+      algorithms: ['RS256'],
+      clockToleranceSeconds: 30,
+    };
+    verify = createAccessTokenVerifier(options);
+  });
+  after(() => issuer.close());
+
+  describe('accepts', () => {
+    it('a valid Keycloak-shaped token and maps its claims', async () => {
+      const claims = defaultClaims();
+      const verified = await verify(await issuer.sign(claims));
+      assert.equal(verified.subject, claims.sub);
+      assert.equal(verified.username, 'alice');
+      assert.equal(verified.clientId, 'vscode-client');
+      assert.deepEqual(verified.scopes, ['openid', 'profile', 'mcp:tools']);
+      assert.equal(verified.expiresAt, claims.exp);
+      assert.equal(verified.claims.iss, ISSUER);
+      assert.ok(Object.isFrozen(verified.claims));
+    });
+
+    it('an aud array that contains the resource', async () => {
+      const verified = await verify(await issuer.sign({ aud: ['account', AUDIENCE] }));
+      assert.equal(verified.username, 'alice');
+    });
+
+    it('typ absent, JWT, at+jwt and application/at+jwt', async () => {
+      for (const typ of [undefined, 'JWT', 'at+jwt', 'application/at+jwt']) {
+        await verify(await issuer.sign({}, { header: { typ } }));
+      }
+    });
+
+    it('client_id when azp is absent, and no username', async () => {
+      const verified = await verify(
+        await issuer.sign({ azp: undefined, client_id: 'mcp-m2m', preferred_username: undefined }),
+      );
+      assert.equal(verified.clientId, 'mcp-m2m');
+      assert.equal(verified.username, null);
+    });
+
+    it('scopes from an scp array, none when neither scope nor scp is present', async () => {
+      assert.deepEqual((await verify(await issuer.sign({ scope: undefined, scp: ['mcp:tools'] }))).scopes, [
+        'mcp:tools',
+      ]);
+      assert.deepEqual((await verify(await issuer.sign({ scope: undefined }))).scopes, []);
+    });
+
+    it('a token expired less than the clock tolerance ago', async () => {
+      await verify(await issuer.sign({ exp: now() - 10 }));
+    });
+  });
+
+  describe('rejects', () => {
+    it('an expired token → token_expired', async () => {
+      await rejectsWith(verify(await issuer.sign({ iat: now() - 600, exp: now() - 120 })), 'token_expired');
+    });
+
+    it('a token used before nbf → token_not_yet_valid', async () => {
+      await rejectsWith(verify(await issuer.sign({ nbf: now() + 120 })), 'token_not_yet_valid');
+    });
+
+    it('another issuer → issuer_mismatch', async () => {
+      await rejectsWith(
+        verify(await issuer.sign({ iss: 'https://evil.test/realms/mcp' })),
+        'issuer_mismatch',
+      );
+      await rejectsWith(verify(await issuer.sign({ iss: undefined })), 'issuer_mismatch');
+    });
+
+    it('another audience, or none → audience_mismatch', async () => {
+      await rejectsWith(verify(await issuer.sign({ aud: 'account' })), 'audience_mismatch');
+      await rejectsWith(
+        verify(await issuer.sign({ aud: 'http://localhost:3000/mcp/' })),
+        'audience_mismatch',
+      );
+      await rejectsWith(verify(await issuer.sign({ aud: undefined })), 'audience_mismatch');
+    });
+
+    it('alg none → algorithm_not_allowed', async () => {
+      await rejectsWith(verify(unsecuredToken()), 'algorithm_not_allowed');
+    });
+
+    it('HS256 "signed" with the public key (algorithm confusion) → algorithm_not_allowed', async () => {
+      const secret = new TextEncoder().encode(await issuer.publicKeyPem());
+      const token = await new SignJWT(defaultClaims())
+        .setProtectedHeader({ alg: 'HS256', kid: 'key-1', typ: 'JWT' })
+        .sign(secret);
+      await rejectsWith(verify(token), 'algorithm_not_allowed');
+    });
+
+    it('an RS256 token when only PS256 is allowed → algorithm_not_allowed', async () => {
+      const psOnly = createAccessTokenVerifier({ ...options, algorithms: ['PS256'] });
+      await rejectsWith(psOnly(await issuer.sign()), 'algorithm_not_allowed');
+    });
+
+    it('a kid the JWKS does not have → key_not_found', async () => {
+      const stranger = await issuer.newKey('key-unknown');
+      await rejectsWith(verify(await issuer.sign({}, { key: stranger })), 'key_not_found');
+    });
+
+    it('a tampered payload → signature_invalid', async () => {
+      const token = tamperPayload(await issuer.sign(), { preferred_username: 'mallory' });
+      await rejectsWith(verify(token), 'signature_invalid');
+    });
+
+    it('a signature by another key under a published kid → signature_invalid', async () => {
+      const impostor = await issuer.newKey('key-1');
+      await rejectsWith(verify(await issuer.sign({}, { key: impostor })), 'signature_invalid');
+    });
+
+    it('garbage → token_malformed', async () => {
+      for (const token of ['not-a-jwt', 'a.b.c', '', `${Buffer.from('{}').toString('base64url')}.e30.`]) {
+        await rejectsWith(verify(token), 'token_malformed');
+      }
+    });
+
+    it('a correctly signed payload that is not a JSON claims set → token_malformed', async () => {
+      const key = await issuer.newKey('key-raw');
+      issuer.publish(key);
+      const eager = createAccessTokenVerifier({ ...options, jwksCooldownMs: 0 });
+      const token = await new CompactSign(new TextEncoder().encode('not json'))
+        .setProtectedHeader({ alg: 'RS256', kid: 'key-raw' })
+        .sign(key.privateKey);
+      await rejectsWith(eager(token), 'token_malformed');
+    });
+
+    it('a JWT of another kind (typ id+jwt, logout+jwt) → token_type_not_allowed', async () => {
+      for (const typ of ['id+jwt', 'logout+jwt', 'JOSE', 123]) {
+        await rejectsWith(verify(await issuer.sign({}, { header: { typ } })), 'token_type_not_allowed');
+      }
+    });
+
+    it('no exp, no sub, no client → claim_invalid', async () => {
+      await rejectsWith(verify(await issuer.sign({ exp: undefined })), 'claim_invalid');
+      await rejectsWith(verify(await issuer.sign({ sub: undefined })), 'claim_invalid');
+      await rejectsWith(verify(await issuer.sign({ azp: undefined, client_id: undefined })), 'claim_invalid');
+      await rejectsWith(verify(await issuer.sign({ exp: 'tomorrow' })), 'claim_invalid');
+    });
+  });
+
+  describe('JWKS', () => {
+    it('is fetched once and cached', async () => {
+      const fresh = createAccessTokenVerifier(options);
+      const before = issuer.fetches;
+      await fresh(await issuer.sign());
+      await fresh(await issuer.sign());
+      assert.equal(issuer.fetches - before, 1);
+    });
+
+    it('is refetched for an unknown kid (key rotation), but not within the cooldown', async () => {
+      const rotated = await issuer.newKey('key-rotated');
+      const cooling = createAccessTokenVerifier(options); // default cooldown: 30 s
+      const eager = createAccessTokenVerifier({ ...options, jwksCooldownMs: 0 });
+      await cooling(await issuer.sign());
+      await eager(await issuer.sign());
+      issuer.publish(rotated);
+      const token = await issuer.sign({}, { key: rotated });
+      await rejectsWith(cooling(token), 'key_not_found');
+      const verified = await eager(token);
+      assert.equal(verified.username, 'alice');
+    });
+
+    it('answering 500 → jwks_unavailable', async () => {
+      issuer.down = true;
+      try {
+        await rejectsWith(createAccessTokenVerifier(options)(await issuer.sign()), 'jwks_unavailable');
+        await rejectsWith(createAccessTokenVerifier(options).checkKeys(), 'jwks_unavailable');
+      } finally {
+        issuer.down = false;
+      }
+    });
+
+    it('unreachable → jwks_unavailable', async () => {
+      const unreachable = createAccessTokenVerifier({
+        ...options,
+        jwksUrl: `http://127.0.0.1:${await closedPort()}/certs`,
+      });
+      await rejectsWith(unreachable(await issuer.sign()), 'jwks_unavailable');
+    });
+
+    it('checkKeys resolves once keys can be fetched, without refetching fresh keys', async () => {
+      const fresh = createAccessTokenVerifier(options);
+      const before = issuer.fetches;
+      await fresh.checkKeys();
+      await fresh.checkKeys();
+      assert.equal(issuer.fetches - before, 1);
+    });
+  });
+});
