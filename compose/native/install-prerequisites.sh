@@ -39,7 +39,9 @@ apt_update() { if [ "$updated" -eq 0 ]; then say "apt-get update"; $SUDO apt-get
 if ! have valkey-server && ! have redis-server; then
   if add_backports; then
     apt_update
-    if apt-cache policy valkey-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    # Captured first: with pipefail, `grep -q` closing the pipe early would fail the whole test.
+    policy=$(apt-cache policy valkey-server 2>/dev/null || true)
+    if [[ "$policy" == *"Candidate: "[0-9]* ]]; then
       say "installing valkey-server from bookworm-backports"
       $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports valkey-server >/dev/null
     fi
@@ -68,4 +70,4 @@ for unit in valkey-server redis-server; do
 done
 
 say "ready: $( (valkey-server --version || redis-server --version) 2>/dev/null | head -1 | cut -c1-40 ); \
-java $(java -version 2>&1 | head -1 | cut -d'"' -f2); $(mvn -v 2>/dev/null | head -1 | cut -c1-20)"
+java $(java -version 2>&1 | head -1 | cut -d'"' -f2); $(mvn -v 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | head -1 | cut -c1-20)"
