@@ -19,7 +19,9 @@ async function child(script: string): Promise<ManagedChild> {
 
 describe('waiting for a service', () => {
   it('a service that dies is reported with its exit and log tail, without waiting for the deadline', async () => {
-    const dying = await child('console.log("line one"); console.error("fatal: cannot bind"); process.exit(3)');
+    const dying = await child(
+      'console.log("line one"); console.error("fatal: cannot bind"); process.exit(3)',
+    );
     const started = Date.now();
     await assert.rejects(
       waitUntilReady({ name: 'fake service', child: dying, check: async () => 'not yet', timeoutMs: 60_000 }),
@@ -54,7 +56,9 @@ describe('waiting for a service', () => {
   });
 
   it('stop escalates to SIGKILL for a child that ignores SIGTERM', async () => {
-    const stubborn = await child('process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)');
+    const stubborn = await child(
+      'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)',
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     await stubborn.stop(500);
     assert.equal(stubborn.exitInfo?.signal, 'SIGKILL');
