@@ -13,6 +13,7 @@ export function stackPaths(stackDir: string) {
     secrets: join(stackDir, 'secrets.json'),
     logs: join(stackDir, 'logs'),
     keycloakData: join(stackDir, 'keycloak'),
+    keycloakHome: join(stackDir, 'keycloak-home'),
     valkeyData: join(stackDir, 'valkey'),
   };
 }

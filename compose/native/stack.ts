@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { readStackCard, writeStackCard, type StackCard } from '../../seed/src/stackCard.ts';
 import { ensureKeycloakDist } from './keycloakDist.ts';
+import { prepareKeycloakHome } from './keycloakHome.ts';
 import { writeLock } from './launcherLock.ts';
 import { ManagedChild } from './managedChild.ts';
 import { LaunchError, phase, say } from './output.ts';
@@ -82,7 +83,8 @@ export async function startStack(
     );
     timings.keycloakDist = dist.ms;
     if (dist.value.actions.length === 0) say(`  cached in ${dist.value.home}`);
-    await stageRealmFiles(realmFiles, dist.value.home);
+    const keycloakHome = await prepareKeycloakHome(dist.value.home, paths.keycloakHome);
+    await stageRealmFiles(realmFiles, keycloakHome);
     const secrets = await loadOrCreateSecrets(paths.secrets, {
       username: settings.adminUsername,
       passwordFromEnv: settings.adminPasswordFromEnv,
@@ -112,7 +114,7 @@ export async function startStack(
 
     const valkey = await track(await ManagedChild.start(valkeySpec(settings, valkeyServer.path)));
     const keycloak = await track(
-      await ManagedChild.start(keycloakSpec(settings, dist.value.home, secrets, settings.javaHome)),
+      await ManagedChild.start(keycloakSpec(settings, keycloakHome, secrets, settings.javaHome)),
     );
     say(`started ${valkeyServer.flavour}-server and Keycloak (Java ${java.major}); logs in ${paths.logs}`);
     const [valkeyReady, keycloakReady] = await Promise.all([
