@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { CookieJar } from './support/cookieJar.ts';
-import { createPkcePair, loginThroughBrowserForm } from './support/keycloakLogin.ts';
+import { authorizationCodeUrl, createPkcePair, loginThroughBrowserForm } from './support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from './support/loopbackCallback.ts';
 import { connectWithToken, toolJson } from './support/mcpClient.ts';
 import { freePort, startMcpServer } from './support/mcpServerProcess.ts';
@@ -95,17 +95,14 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
     const alice = user(card, 'alice');
     const pkce = createPkcePair();
     const state = crypto.randomUUID();
-    const authorizationUrl = new URL(metadata.authorization_endpoint);
-    authorizationUrl.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: callback.redirectUri,
+    const authorizationUrl = authorizationCodeUrl(metadata.authorization_endpoint, {
+      clientId,
+      redirectUri: callback.redirectUri,
       scope: 'openid mcp:tools',
       state,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
+      challenge: pkce.challenge,
       resource: card.mcpUrl,
-    }).toString();
+    });
     const result = await loginThroughBrowserForm({ authorizationUrl, ...alice, callback, jar });
     assert.equal(result.state, state);
     assert.equal(result.iss, card.issuer, 'RFC 9207 iss in the authorization response');
@@ -127,13 +124,11 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
   });
 
   it('4b. PKCE is enforced for public clients: an authorization request without code_challenge is refused', async () => {
-    const url = new URL(metadata.authorization_endpoint);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: callback.redirectUri,
+    const url = authorizationCodeUrl(metadata.authorization_endpoint, {
+      clientId,
+      redirectUri: callback.redirectUri,
       scope: 'openid mcp:tools',
-    }).toString();
+    });
     const response = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
     const location = new URL(response.headers.get('location') ?? 'http://invalid/');
     assert.equal(response.status, 302);
@@ -183,15 +178,12 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
 
   it('8a. a real Keycloak token for another audience → 401 invalid_token (RFC 8707 intent, MCP auth §Token Audience Binding)', async () => {
     const pkce = createPkcePair();
-    const url = new URL(metadata.authorization_endpoint);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: callback.redirectUri,
+    const url = authorizationCodeUrl(metadata.authorization_endpoint, {
+      clientId,
+      redirectUri: callback.redirectUri,
       scope: 'openid', // without mcp:tools the audience mapper does not run
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    }).toString();
+      challenge: pkce.challenge,
+    });
     // alice's Keycloak session (cookies) answers without the form, as in a browser.
     const { code } = await loginThroughBrowserForm({
       authorizationUrl: url,

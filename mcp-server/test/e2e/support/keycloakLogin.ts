@@ -9,6 +9,35 @@ export function createPkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
+/** An authorization-code request URL (RFC 6749 §4.1.1), with PKCE S256 when a challenge is given. */
+export function authorizationCodeUrl(
+  endpoint: string,
+  request: {
+    clientId: string;
+    redirectUri: string;
+    scope: string;
+    challenge?: string;
+    state?: string;
+    resource?: string;
+  },
+): URL {
+  const url = new URL(endpoint);
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: request.clientId,
+    redirect_uri: request.redirectUri,
+    scope: request.scope,
+  });
+  if (request.state) params.set('state', request.state);
+  if (request.challenge) {
+    params.set('code_challenge', request.challenge);
+    params.set('code_challenge_method', 'S256');
+  }
+  if (request.resource) params.set('resource', request.resource);
+  url.search = params.toString();
+  return url;
+}
+
 export interface AuthorizationResult {
   code: string;
   state: string | null;
