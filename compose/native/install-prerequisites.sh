@@ -54,6 +54,11 @@ if ! have valkey-server && ! have redis-server; then
 fi
 have java || packages+=(openjdk-17-jdk-headless)
 have mvn || packages+=(maven)
+# The client tests (mcp-server/test/clients) drive the browser console and the clients' login step in Debian's
+# headless Chromium; the FastMCP client test needs Python 3 with venv.
+have chromium || packages+=(chromium)
+have python3 || packages+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 
 if [ "${#packages[@]}" -gt 0 ]; then
   apt_update

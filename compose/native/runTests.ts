@@ -10,7 +10,13 @@ import { REPO_ROOT, stackPaths } from './paths.ts';
 import { httpOk } from './readiness.ts';
 import { loadSettings } from './settings.ts';
 
-const TEST_DIRS = ['mcp-server/test/unit', 'seed/test', 'compose/test', 'mcp-server/test/e2e'];
+const TEST_DIRS = [
+  'mcp-server/test/unit',
+  'seed/test',
+  'compose/test',
+  'mcp-server/test/e2e',
+  'mcp-server/test/clients',
+];
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve) => {

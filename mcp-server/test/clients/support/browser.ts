@@ -1,0 +1,42 @@
+// Real headless Chromium (Debian's `chromium`) driven by playwright-core. The background-networking flags
+// matter on a closed network: without them Chromium's own update/sync connections get refused and stall it.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { stackCardPath } from '../../e2e/support/stack.ts';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Screenshots go beside the stack card (git-ignored), one folder per test file. */
+export async function screenshotDir(name: string): Promise<string> {
+  const dir = join(dirname(stackCardPath()), 'screenshots', name);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Fills Keycloak's own login form (ids from its default theme) and submits it. */
+export async function submitKeycloakLogin(
+  page: Page,
+  credentials: { username: string; password: string },
+): Promise<void> {
+  await page.locator('#username').fill(credentials.username);
+  await page.locator('#password').fill(credentials.password);
+  await page.locator('#kc-login').click();
+}
