@@ -12,32 +12,45 @@ import {
 import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
 import type { Config } from './config.ts';
 import { accessLog } from './http/accessLog.ts';
-import { consoleRoute } from './http/console.ts';
 import type { AppState } from './http/appState.ts';
 import { errorHandler } from './http/errorHandler.ts';
 import { healthz, readyz } from './http/health.ts';
+import { httpMetrics } from './http/httpMetrics.ts';
+import { mcpCors } from './http/mcpCors.ts';
 import { notFound } from './http/notFound.ts';
 import { publicCors } from './http/publicCors.ts';
 import { createMcpServer } from './mcp/createMcpServer.ts';
-import { mcpMethodNotAllowed, mcpRoute } from './mcp/mcpRoute.ts';
+import { createMcpRoute, mcpMethodNotAllowed } from './mcp/mcpRoute.ts';
+import { ADMIN_SCOPE } from './mcp/toolAccess.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import type { UsageStore } from './store/usageStore.ts';
+
+export { ADMIN_SCOPE };
 
 export interface AppDeps {
   config: Config;
   verifier: AccessTokenVerifier;
   store: UsageStore;
   logger: Logger;
+  /** A fresh registry per app unless given (tests pass one without default process metrics). */
+  metrics?: Metrics;
 }
 
-/** Scope for admin tools (DESIGN §3); advertised so clients know it exists, granted only to admins. */
-export const ADMIN_SCOPE = 'mcp:admin';
+export interface McpApp extends Koa<AppState> {
+  metrics: Metrics;
+  /** Start answering /readyz with 503 (draining) and end the MCP server after in-flight calls. */
+  drain(): void;
+  close(): Promise<void>;
+}
+
 export const RESOURCE_NAME = 'mcp-keycloak-stack MCP server';
 
-export function createApp({ config, verifier, store, logger }: AppDeps): Koa<AppState> {
+export function createApp({ config, verifier, store, logger, metrics: given }: AppDeps): McpApp {
+  const metrics = given ?? createMetrics();
   const metadataUrl = resourceMetadataUrl(config.resourceUrl);
   const metadata = protectedResourceMetadata({
     resource: config.resourceUrl,
-    issuer: config.issuer,
+    issuers: config.issuers,
     scopesSupported: [config.requiredScope, ADMIN_SCOPE],
     resourceName: RESOURCE_NAME,
   });
@@ -50,32 +63,70 @@ export function createApp({ config, verifier, store, logger }: AppDeps): Koa<App
       '/.well-known/oauth-protected-resource',
     ]),
   ];
-  // One Ajv for the process: building it is most of the cost of a per-request McpServer (DESIGN §7).
-  const jsonSchemaValidator = new AjvJsonSchemaValidator();
+  // One McpServer for the process (DESIGN §7), fed through MultiplexTransport by the route.
+  const { server, toolAccess } = createMcpServer({
+    store,
+    logger,
+    jsonSchemaValidator: new AjvJsonSchemaValidator(),
+  });
+  const mcp = createMcpRoute({
+    server,
+    toolAccess,
+    store,
+    metrics,
+    resourceMetadataUrl: metadataUrl,
+    storeFailureMode: config.storeFailureMode,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  mcp.start().catch((error: Error) => logger.fatal({ err: error }, 'MCP server failed to start'));
+  let draining = false;
 
   const router = new Router<AppState>();
   router.get('/healthz', healthz());
-  router.get('/readyz', readyz({ store, verifier }));
+  router.get(
+    '/readyz',
+    readyz({ store, verifier, storeFailureMode: config.storeFailureMode, draining: () => draining }),
+  );
+  if (config.metricsEnabled) {
+    router.get('/metrics', async function metricsRoute(ctx) {
+      ctx.set('Content-Type', metrics.registry.contentType);
+      ctx.body = await metrics.registry.metrics();
+    });
+  }
   for (const path of metadataPaths) {
     router.get(path, publicCors(), async function protectedResourceMetadata(ctx) {
       ctx.body = metadata;
     });
     router.options(path, publicCors());
   }
+  const cors = mcpCors({ allowedOrigins: config.allowedOrigins });
+  router.options('/mcp', cors);
   router.post(
     '/mcp',
-    bearerAuth({ verifier, resourceMetadataUrl: metadataUrl, requiredScope: config.requiredScope }),
-    mcpRoute({ createServer: () => createMcpServer({ store, logger, jsonSchemaValidator }) }),
+    cors,
+    bearerAuth({
+      verifier,
+      resourceMetadataUrl: metadataUrl,
+      requiredScope: config.requiredScope,
+      onOutcome: (outcome) => metrics.authOutcomes.inc({ outcome }),
+    }),
+    mcp.post,
   );
-  router.get('/mcp', mcpMethodNotAllowed());
-  router.delete('/mcp', mcpMethodNotAllowed());
+  router.get('/mcp', cors, mcpMethodNotAllowed());
+  router.delete('/mcp', cors, mcpMethodNotAllowed());
 
-  const app = new Koa<AppState>();
+  const app = new Koa<AppState>({ proxy: config.trustProxy });
   app.use(accessLog({ logger })); // first: sees every request, including the ones that fail below
+  if (config.metricsEnabled) app.use(httpMetrics({ metrics }));
   app.use(errorHandler());
   app.use(notFound());
-  app.use(consoleRoute({ issuer: config.issuer, resourceUrl: config.resourceUrl })); // browser console
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return app;
+  return Object.assign(app, {
+    metrics,
+    drain() {
+      draining = true;
+    },
+    close: () => mcp.close(),
+  });
 }

@@ -27,6 +27,33 @@ export interface Config {
   readonly requiredScope: string;
   readonly valkeyUrl: string;
   readonly logLevel: LogLevel;
+  /** Every trusted issuer, `issuer` first; a token's `iss` must be one of them, exactly. */
+  readonly issuers: readonly string[];
+  /** JWKS URL per issuer, same order as `issuers`. */
+  readonly jwksUrls: readonly string[];
+  /** When set, only tokens whose `azp`/`client_id` is listed are accepted. */
+  readonly allowedClients: readonly string[] | null;
+  readonly jwksCacheMaxAgeSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  /** Verified tokens kept (keyed by SHA-256 of the token, never past `exp`); 0 turns the cache off. */
+  readonly tokenCacheSize: number;
+  readonly tokenValidation: 'jwt' | 'introspection';
+  readonly introspection: {
+    readonly url: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+  } | null;
+  /** Tool calls + MCP requests per subject per window, shared by every replica through Valkey; 0 = off. */
+  readonly rateLimit: number;
+  readonly rateLimitWindowSeconds: number;
+  /** What happens to tool calls while Valkey is down: refused (`closed`) or run uncounted (`open`). */
+  readonly storeFailureMode: 'closed' | 'open';
+  /** Browser origins allowed on /mcp (DNS-rebinding protection); requests without Origin always pass. */
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly trustProxy: boolean;
+  readonly metricsEnabled: boolean;
+  readonly shutdownGraceSeconds: number;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -63,6 +90,17 @@ const httpUrl = (name: string) =>
     error: (issue) => `${name} must be an absolute http(s) URL ${got(issue.input)}`,
   });
 
+const httpUrlList = (name: string) =>
+  z
+    .string()
+    .refine(
+      (value) =>
+        splitList(value).length > 0 &&
+        splitList(value).every((url) => isUrlWithProtocol(url, ['http:', 'https:'])),
+      { error: (issue) => `${name} must be a comma list of absolute http(s) URLs ${got(issue.input)}` },
+    )
+    .transform(splitList);
+
 const integer = (name: string, min: number, max: number) =>
   z
     .string()
@@ -70,6 +108,17 @@ const integer = (name: string, min: number, max: number) =>
       error: (issue) => `${name} must be a whole number from ${min} to ${max} ${got(issue.input)}`,
     })
     .transform(Number);
+
+function isOrigin(value: string): boolean {
+  return URL.canParse(value) && new URL(value).origin === value;
+}
+
+const boolean = (name: string) =>
+  z
+    .enum(['true', 'false', '1', '0'], {
+      error: (i) => `${name} must be true or false ${got(i.input)}`,
+    })
+    .transform((value) => value === 'true' || value === '1');
 
 const schema = z.object({
   MCP_HOST: z
@@ -85,8 +134,9 @@ const schema = z.object({
       error: (i) => `MCP_RESOURCE_URL must not contain a fragment (#) ${got(i.input)}`,
     })
     .optional(),
-  OIDC_ISSUER: httpUrl('OIDC_ISSUER').default('http://localhost:8080/realms/mcp'),
-  OIDC_JWKS_URL: httpUrl('OIDC_JWKS_URL').optional(),
+  // A comma list: several realms or issuers may be trusted; the first is the one advertised first.
+  OIDC_ISSUER: httpUrlList('OIDC_ISSUER').default(['http://localhost:8080/realms/mcp']),
+  OIDC_JWKS_URL: httpUrlList('OIDC_JWKS_URL').optional(),
   OIDC_ALGORITHMS: z
     .string()
     .refine(
@@ -115,6 +165,37 @@ const schema = z.object({
       error: 'VALKEY_URL must be a redis://, rediss://, valkey:// or valkeys:// URL',
     })
     .default('redis://127.0.0.1:6379'),
+  OIDC_ALLOWED_CLIENTS: z.string().transform(splitList).optional(),
+  OIDC_JWKS_CACHE_MAX_AGE_SECONDS: integer('OIDC_JWKS_CACHE_MAX_AGE_SECONDS', 1, 86400).default(600),
+  OIDC_JWKS_COOLDOWN_SECONDS: integer('OIDC_JWKS_COOLDOWN_SECONDS', 0, 3600).default(30),
+  OIDC_TOKEN_CACHE_SIZE: integer('OIDC_TOKEN_CACHE_SIZE', 0, 1_000_000).default(10_000),
+  OIDC_TOKEN_VALIDATION: z
+    .enum(['jwt', 'introspection'], {
+      error: (i) => `OIDC_TOKEN_VALIDATION must be jwt or introspection ${got(i.input)}`,
+    })
+    .default('jwt'),
+  OIDC_INTROSPECTION_URL: httpUrl('OIDC_INTROSPECTION_URL').optional(),
+  OIDC_INTROSPECTION_CLIENT_ID: z.string().optional(),
+  OIDC_INTROSPECTION_CLIENT_SECRET: z.string().optional(),
+  MCP_RATE_LIMIT: integer('MCP_RATE_LIMIT', 0, 100_000_000).default(600),
+  MCP_RATE_LIMIT_WINDOW_SECONDS: integer('MCP_RATE_LIMIT_WINDOW_SECONDS', 1, 86400).default(60),
+  MCP_STORE_FAILURE_MODE: z
+    .enum(['closed', 'open'], {
+      error: (i) => `MCP_STORE_FAILURE_MODE must be closed or open ${got(i.input)}`,
+    })
+    .default('closed'),
+  MCP_ALLOWED_ORIGINS: z
+    .string()
+    .refine((value) => splitList(value).every((o) => o === '*' || isOrigin(o)), {
+      error: (i) =>
+        `MCP_ALLOWED_ORIGINS must be a comma list of origins like http://localhost:6274, or * ${got(i.input)}`,
+    })
+    .transform(splitList)
+    .optional(),
+  MCP_MAX_BODY_BYTES: integer('MCP_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MCP_TRUST_PROXY: boolean('MCP_TRUST_PROXY').default(false),
+  MCP_METRICS_ENABLED: boolean('MCP_METRICS_ENABLED').default(true),
+  MCP_SHUTDOWN_GRACE_SECONDS: integer('MCP_SHUTDOWN_GRACE_SECONDS', 0, 600).default(10),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} ${got(i.input)}` })
     .default('info'),
@@ -141,13 +222,73 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const e = parsed.data;
-  const issuer = e.OIDC_ISSUER;
+  const issuers = e.OIDC_ISSUER;
+  const issuer = issuers[0] as string;
+  const problems: [Variable, string][] = [];
+  const jwksUrls = issuers.map(
+    (iss, n) => e.OIDC_JWKS_URL?.[n] ?? `${iss.replace(/\/+$/, '')}/protocol/openid-connect/certs`,
+  );
+  if (e.OIDC_JWKS_URL && e.OIDC_JWKS_URL.length !== issuers.length) {
+    problems.push([
+      'OIDC_JWKS_URL',
+      `OIDC_JWKS_URL must list one URL per OIDC_ISSUER (${issuers.length}) (got ${e.OIDC_JWKS_URL.length})`,
+    ]);
+  }
+  let introspection: Config['introspection'] = null;
+  if (e.OIDC_TOKEN_VALIDATION === 'introspection') {
+    if (!e.OIDC_INTROSPECTION_CLIENT_ID)
+      problems.push([
+        'OIDC_INTROSPECTION_CLIENT_ID',
+        'OIDC_INTROSPECTION_CLIENT_ID is required when OIDC_TOKEN_VALIDATION=introspection',
+      ]);
+    if (!e.OIDC_INTROSPECTION_CLIENT_SECRET)
+      problems.push([
+        'OIDC_INTROSPECTION_CLIENT_SECRET',
+        'OIDC_INTROSPECTION_CLIENT_SECRET is required when OIDC_TOKEN_VALIDATION=introspection',
+      ]);
+    if (issuers.length !== 1)
+      problems.push(['OIDC_ISSUER', 'introspection mode supports exactly one OIDC_ISSUER']);
+    introspection = {
+      url:
+        e.OIDC_INTROSPECTION_URL ?? `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/token/introspect`,
+      clientId: e.OIDC_INTROSPECTION_CLIENT_ID ?? '',
+      clientSecret: e.OIDC_INTROSPECTION_CLIENT_SECRET ?? '',
+    };
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(
+      problems.map(([, m]) => m).join('; '),
+      problems.map(([v]) => v),
+    );
+  }
+  const resourceUrl = e.MCP_RESOURCE_URL ?? `http://localhost:${e.MCP_PORT}/mcp`;
   return Object.freeze({
     host: e.MCP_HOST,
     port: e.MCP_PORT,
-    resourceUrl: e.MCP_RESOURCE_URL ?? `http://localhost:${e.MCP_PORT}/mcp`,
+    resourceUrl,
     issuer,
-    jwksUrl: e.OIDC_JWKS_URL ?? `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/certs`,
+    jwksUrl: jwksUrls[0] as string,
+    issuers: Object.freeze([...issuers]),
+    jwksUrls: Object.freeze(jwksUrls),
+    allowedClients:
+      e.OIDC_ALLOWED_CLIENTS && e.OIDC_ALLOWED_CLIENTS.length > 0
+        ? Object.freeze([...e.OIDC_ALLOWED_CLIENTS])
+        : null,
+    jwksCacheMaxAgeSeconds: e.OIDC_JWKS_CACHE_MAX_AGE_SECONDS,
+    jwksCooldownSeconds: e.OIDC_JWKS_COOLDOWN_SECONDS,
+    tokenCacheSize: e.OIDC_TOKEN_CACHE_SIZE,
+    tokenValidation: e.OIDC_TOKEN_VALIDATION,
+    introspection,
+    rateLimit: e.MCP_RATE_LIMIT,
+    rateLimitWindowSeconds: e.MCP_RATE_LIMIT_WINDOW_SECONDS,
+    storeFailureMode: e.MCP_STORE_FAILURE_MODE,
+    // Default: only the resource's own origin (a console served by this server); browser clients elsewhere
+    // (e.g. the MCP Inspector) must be listed.
+    allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS ?? [new URL(resourceUrl).origin]),
+    maxBodyBytes: e.MCP_MAX_BODY_BYTES,
+    trustProxy: e.MCP_TRUST_PROXY,
+    metricsEnabled: e.MCP_METRICS_ENABLED,
+    shutdownGraceSeconds: e.MCP_SHUTDOWN_GRACE_SECONDS,
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),
     clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
     requiredScope: e.MCP_REQUIRED_SCOPE,

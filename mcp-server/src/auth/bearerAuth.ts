@@ -1,7 +1,9 @@
 // Koa middleware: lets a request through only with a valid access token carrying the required scope.
+// Challenges follow RFC 6750 §3 and the MCP authorization spec (2025-11-25): 401 with resource_metadata
+// (RFC 9728 §5.1) and the scope to ask for; `error="invalid_token"` only when a token was sent.
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { AuthError, type AuthErrorCode } from './errors.ts';
+import { AuthError, UNAVAILABLE_CODES, type AuthErrorCode } from './errors.ts';
 import { wwwAuthenticate } from './protectedResource.ts';
 import { readBearerToken } from './readBearerToken.ts';
 import type { AccessTokenVerifier, VerifiedToken } from './verifyAccessToken.ts';
@@ -12,13 +14,15 @@ export interface BearerAuthOptions {
   resourceMetadataUrl: string;
   /** Every request needs this scope; without it → 403 insufficient_scope so the client can step up. */
   requiredScope: string;
+  /** Told every outcome: 'ok' or the reason code (metrics). */
+  onOutcome?: (outcome: 'ok' | AuthErrorCode) => void;
 }
 
 export interface BearerAuthState {
   /** Set on success; the raw token is deliberately not kept here. */
   auth?: VerifiedToken;
   /** Set on failure, for the access log. */
-  authFailure?: AuthErrorCode;
+  authFailure?: AuthErrorCode | 'origin_not_allowed';
   log?: Logger;
 }
 
@@ -29,6 +33,7 @@ const BODY_ERROR: Partial<Record<AuthErrorCode, string>> = {
 };
 
 export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthState> {
+  const report = options.onOutcome ?? (() => {});
   const challenge = (error?: AuthError) =>
     wwwAuthenticate({
       resourceMetadataUrl: options.resourceMetadataUrl,
@@ -52,17 +57,18 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
       }
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
+      report(error.code);
       ctx.state.authFailure = error.code;
       ctx.set('Cache-Control', 'no-store');
-      if (error.code === 'jwks_unavailable') {
+      if (UNAVAILABLE_CODES.has(error.code)) {
         // Trade-off: RFC 6750 would make every failure a 401, but a 401 here tells a client with a good token
-        // to throw it away and log in again, which cannot help while we cannot fetch keys. 503 says "retry".
-        ctx.state.log?.warn({ err: error.cause ?? error }, 'JWKS unavailable; answering 503');
+        // to throw it away and log in again, which cannot help while we cannot check tokens. 503 says "retry".
+        ctx.state.log?.warn({ err: error.cause ?? error }, `${error.code}; answering 503`);
         ctx.status = 503;
         ctx.set('Retry-After', '5');
         ctx.body = {
           error: 'temporarily_unavailable',
-          error_description: 'token keys are unavailable, retry',
+          error_description: 'tokens cannot be checked right now, retry',
         };
         return;
       }
@@ -71,6 +77,7 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
       ctx.body = { error: BODY_ERROR[error.code] ?? 'invalid_token', error_description: error.message };
       return;
     }
+    report('ok');
     ctx.state.auth = verified;
     await next();
   };

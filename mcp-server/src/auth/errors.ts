@@ -13,8 +13,18 @@ export type AuthErrorCode =
   | 'signature_invalid'
   | 'key_not_found'
   | 'jwks_unavailable'
+  | 'introspection_unavailable'
+  | 'token_inactive'
+  | 'client_not_allowed'
   | 'claim_invalid'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'role_missing';
+
+/** Failures that are the server's problem (keys or introspection unreachable): 503, never a 401. */
+export const UNAVAILABLE_CODES: ReadonlySet<AuthErrorCode> = new Set([
+  'jwks_unavailable',
+  'introspection_unavailable',
+]);
 
 export class AuthError extends Error {
   readonly code: AuthErrorCode;

@@ -13,13 +13,14 @@ export interface ProtectedResourceMetadata {
 
 export function protectedResourceMetadata(options: {
   resource: string;
-  issuer: string;
+  /** Every trusted issuer (RFC 9728 §2 authorization_servers). */
+  issuers: readonly string[];
   scopesSupported: readonly string[];
   resourceName: string;
 }): ProtectedResourceMetadata {
   return {
     resource: options.resource,
-    authorization_servers: [options.issuer],
+    authorization_servers: [...options.issuers],
     scopes_supported: [...new Set(options.scopesSupported)],
     // Tokens in query strings end up in logs and proxies, and form bodies clash with JSON-RPC: header only.
     bearer_methods_supported: ['header'],

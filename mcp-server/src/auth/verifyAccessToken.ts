@@ -2,6 +2,8 @@
 // jose only; knows nothing of HTTP frameworks.
 import {
   createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
   errors,
   jwtVerify,
   type CompactJWSHeaderParameters,
@@ -9,24 +11,35 @@ import {
   type JWTPayload,
 } from 'jose';
 import { AuthError } from './errors.ts';
+import { TokenCache } from './tokenCache.ts';
 
 export interface AccessTokenVerifierOptions {
   /** Expected `iss`, compared exactly (the public issuer, even when keys come from an internal URL). */
   issuer: string;
+  /** JWKS endpoint of `issuer`. Fetched lazily, cached, refetched when a token names an unknown `kid`. */
+  jwksUrl: string | URL;
+  /** More trusted issuers (other realms), each with its own key set. `iss` must match one exactly. */
+  moreIssuers?: readonly { issuer: string; jwksUrl: string | URL }[];
   /** Expected `aud`: the canonical resource URL. The token's `aud` (string or array) must contain it. */
   audience: string;
-  /** JWKS endpoint. Fetched lazily, cached, refetched when a token names an unknown `kid`. */
-  jwksUrl: string | URL;
   /** Allowed JWS algorithms, e.g. ['RS256']. Checked before any key is looked up. */
   algorithms: readonly string[];
   clockToleranceSeconds: number;
+  /** When given, the token's client (`azp`, else `client_id`) must be listed. */
+  allowedClients?: readonly string[] | null;
   /** Minimum time between two JWKS refetches caused by unknown `kid`s (jose's cooldown). Default 30 s. */
   jwksCooldownMs?: number;
   /** How long a fetched JWKS is trusted before it is fetched again. Default 10 min. */
   jwksCacheMaxAgeMs?: number;
   /** Timeout of one JWKS fetch. Default 3 s. */
   jwksTimeoutMs?: number;
+  /** Verified tokens remembered by SHA-256 (see tokenCache.ts); 0 or absent turns the cache off. */
+  tokenCacheSize?: number;
+  /** Told the outcome of every verification (metrics). */
+  onOutcome?: (outcome: VerifyOutcome) => void;
 }
+
+export type VerifyOutcome = { ok: true; cached: boolean } | { ok: false; code: AuthError['code'] };
 
 export interface VerifiedToken {
   subject: string;
@@ -35,6 +48,8 @@ export interface VerifiedToken {
   /** `azp`, else `client_id` (RFC 9068). */
   clientId: string;
   scopes: string[];
+  /** Realm roles (`realm_access.roles`, Keycloak); empty when the token has none. */
+  roles: string[];
   /** `exp`, epoch seconds. */
   expiresAt: number;
   claims: Readonly<JWTPayload>;
@@ -50,48 +65,100 @@ export interface AccessTokenVerifier {
 // typed `id+jwt`, a logout token, …) is a different kind of JWT and must not open the door.
 const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt']);
 
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+
+interface CachedToken {
+  verified: VerifiedToken;
+  keySet: RemoteKeySet;
+  kid: string | undefined;
+}
+
 /**
  * Creates the access token verifier.
  *
- * Validated: JWS signature with a key from the JWKS (by `kid`, algorithm from the allow-list only), `typ`,
- * `iss` (exact), `aud` (contains the resource), `exp` (required), `nbf` (if present), with the clock
- * tolerance; `sub` and a client id (`azp`/`client_id`) must be present.
+ * Validated: `iss` against the allow-list (exact; decides which key set is used, so a token from an
+ * untrusted issuer never triggers a fetch), JWS signature with a key from that issuer's JWKS (by `kid`,
+ * algorithm from the allow-list only), `typ`, `aud` (contains the resource), `exp` (required), `nbf`
+ * (if present), with the clock tolerance; `sub` and a client id (`azp`/`client_id`) must be present and,
+ * when an allow-list is configured, the client must be on it.
  *
- * NOT validated: revocation (no introspection: a revoked token stays valid until `exp`), `jti` replay,
- * `iat` age, `auth_time`/`acr`, sender constraints (DPoP/mTLS `cnf`), and which client obtained the token
- * (any client of the issuer whose token carries our audience is accepted). Scopes are only parsed here;
- * enforcing them is the caller's job.
+ * Cache: a verified token is remembered (by hash) until its `exp`, and trusted again only while its
+ * issuer's key set is fresh (younger than `jwksCacheMaxAgeMs`) and still publishes its `kid`; otherwise it
+ * is verified again from scratch, which refetches the keys. A key removed at the issuer therefore stops
+ * working at most `jwksCacheMaxAgeMs` after its removal.
+ *
+ * NOT validated: revocation (use introspection mode for that: a revoked token stays valid until `exp`),
+ * `jti` replay, `iat` age, `auth_time`/`acr`, sender constraints (DPoP/mTLS `cnf`). Scopes and roles are
+ * only parsed here; enforcing them is the caller's job.
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
-    cooldownDuration: options.jwksCooldownMs ?? 30_000,
-    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-    timeoutDuration: options.jwksTimeoutMs ?? 3_000,
-  });
+  const cacheMaxAge = options.jwksCacheMaxAgeMs ?? 600_000;
+  const keySets = new Map<string, RemoteKeySet>();
+  for (const { issuer, jwksUrl } of [
+    { issuer: options.issuer, jwksUrl: options.jwksUrl },
+    ...(options.moreIssuers ?? []),
+  ]) {
+    keySets.set(
+      issuer,
+      createRemoteJWKSet(new URL(jwksUrl), {
+        cooldownDuration: options.jwksCooldownMs ?? 30_000,
+        cacheMaxAge,
+        timeoutDuration: options.jwksTimeoutMs ?? 3_000,
+      }),
+    );
+  }
   const algorithms = [...options.algorithms];
+  const allowedClients = options.allowedClients ? new Set(options.allowedClients) : null;
+  const cache = new TokenCache<CachedToken>(options.tokenCacheSize ?? 0);
+  const report = options.onOutcome ?? (() => {});
 
-  async function resolveKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput) {
-    // Checked before the key lookup so a token of the wrong kind never triggers a JWKS fetch.
-    const typ: unknown = header.typ;
-    if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(mediaType(typ)))) {
-      throw new AuthError('token_type_not_allowed', 'token type (typ) is not an access token');
-    }
-    try {
-      return await jwks(header, token);
-    } catch (cause) {
-      if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys)
-        throw cause;
-      // Timeouts, refused connections, non-200 answers, unparsable or invalid key sets: our problem, not the
-      // client's. Kept apart so the caller can answer 503 instead of telling the client to log in again.
-      throw new AuthError('jwks_unavailable', 'signing keys are unavailable', { cause });
-    }
+  function keyResolver(keySet: RemoteKeySet) {
+    return async function resolveKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput) {
+      // Checked before the key lookup so a token of the wrong kind never triggers a JWKS fetch.
+      const typ: unknown = header.typ;
+      if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(mediaType(typ)))) {
+        throw new AuthError('token_type_not_allowed', 'token type (typ) is not an access token');
+      }
+      try {
+        return await keySet(header, token);
+      } catch (cause) {
+        if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys)
+          throw cause;
+        // Timeouts, refused connections, non-200 answers, unparsable or invalid key sets: our problem, not
+        // the client's. Kept apart so the caller can answer 503 instead of telling the client to log in.
+        throw new AuthError('jwks_unavailable', 'signing keys are unavailable', { cause });
+      }
+    };
+  }
+  const resolvers = new Map([...keySets].map(([issuer, keySet]) => [issuer, keyResolver(keySet)]));
+
+  function stillTrusted(entry: CachedToken): boolean {
+    if (!entry.keySet.fresh) return false;
+    const keys = entry.keySet.jwks()?.keys ?? [];
+    return entry.kid === undefined ? keys.length === 1 : keys.some((k) => k.kid === entry.kid);
   }
 
-  async function verifyAccessToken(token: string): Promise<VerifiedToken> {
+  async function verifyFully(token: string): Promise<CachedToken> {
+    // Which issuer? Read `iss` unverified only to pick the key set; jwtVerify then checks it again.
+    let issuer: unknown;
+    let kid: string | undefined;
+    try {
+      issuer = decodeJwt(token).iss;
+      kid = decodeProtectedHeader(token).kid;
+    } catch (cause) {
+      throw toAuthError(cause);
+    }
+    // No `iss` at all: verify against the first issuer, so the token fails for what it really lacks.
+    if (typeof issuer !== 'string') issuer = options.issuer;
+    const keySet = keySets.get(issuer as string);
+    const resolveKey = resolvers.get(issuer as string);
+    if (!keySet || !resolveKey) {
+      throw new AuthError('issuer_mismatch', 'token issuer is not trusted here');
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, resolveKey, {
-        issuer: options.issuer,
+        issuer: issuer as string,
         audience: options.audience,
         algorithms,
         clockTolerance: options.clockToleranceSeconds,
@@ -100,16 +167,44 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     } catch (cause) {
       throw toAuthError(cause);
     }
-    return toVerifiedToken(payload);
+    const verified = toVerifiedToken(payload);
+    if (allowedClients && !allowedClients.has(verified.clientId)) {
+      throw new AuthError('client_not_allowed', 'token was issued to a client not allowed here');
+    }
+    return { verified, keySet, kid };
+  }
+
+  async function verifyAccessToken(token: string): Promise<VerifiedToken> {
+    const key = options.tokenCacheSize ? TokenCache.keyOf(token) : '';
+    if (key) {
+      const hit = cache.get(key);
+      if (hit && stillTrusted(hit)) {
+        report({ ok: true, cached: true });
+        return hit.verified;
+      }
+      if (hit) cache.delete(key);
+    }
+    let entry: CachedToken;
+    try {
+      entry = await verifyFully(token);
+    } catch (error) {
+      if (error instanceof AuthError) report({ ok: false, code: error.code });
+      throw error;
+    }
+    if (key) cache.set(key, entry, entry.verified.expiresAt * 1000);
+    report({ ok: true, cached: false });
+    return entry.verified;
   }
 
   return Object.assign(verifyAccessToken, {
     async checkKeys() {
-      if (jwks.fresh) return;
-      try {
-        await jwks.reload();
-      } catch (cause) {
-        throw new AuthError('jwks_unavailable', 'signing keys are unavailable', { cause });
+      for (const keySet of keySets.values()) {
+        if (keySet.fresh) continue;
+        try {
+          await keySet.reload();
+        } catch (cause) {
+          throw new AuthError('jwks_unavailable', 'signing keys are unavailable', { cause });
+        }
       }
     },
   });
@@ -120,7 +215,7 @@ function mediaType(typ: string): string {
   return typ.toLowerCase().replace(/^application\//, '');
 }
 
-function toVerifiedToken(payload: JWTPayload): VerifiedToken {
+export function toVerifiedToken(payload: JWTPayload): VerifiedToken {
   const clientId = stringClaim(payload.azp) ?? stringClaim(payload.client_id);
   if (clientId === undefined)
     throw new AuthError('claim_invalid', 'token names no client (azp or client_id)');
@@ -131,6 +226,7 @@ function toVerifiedToken(payload: JWTPayload): VerifiedToken {
     username: stringClaim(payload.preferred_username) ?? null,
     clientId,
     scopes: parseScopes(payload),
+    roles: parseRealmRoles(payload),
     expiresAt: payload.exp as number, // required above, and jose checked it is a number
     claims: Object.freeze({ ...payload }),
   };
@@ -145,6 +241,12 @@ function parseScopes(payload: JWTPayload): string[] {
   if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
   if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
   return [];
+}
+
+function parseRealmRoles(payload: JWTPayload): string[] {
+  const realmAccess = payload.realm_access as { roles?: unknown } | undefined;
+  const roles = realmAccess && typeof realmAccess === 'object' ? realmAccess.roles : undefined;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
 }
 
 function toAuthError(cause: unknown): AuthError {

@@ -1,5 +1,7 @@
 // Liveness and readiness. /healthz answers while the process serves HTTP (restart me if not); /readyz also
 // checks what a tool call needs (Valkey answers, signing keys can be had), so a balancer can route around us.
+// Valkey down with MCP_STORE_FAILURE_MODE=open: still ready (calls run uncounted), and the body says so.
+// While draining on shutdown: 503, so balancers stop sending new requests.
 import type { Middleware } from 'koa';
 import type { AccessTokenVerifier } from '../auth/verifyAccessToken.ts';
 import type { UsageStore } from '../store/usageStore.ts';
@@ -11,19 +13,34 @@ export function healthz(): Middleware<AppState> {
   };
 }
 
-type Check = { ok: true } | { ok: false; error: string };
+type Check = { ok: true } | { ok: false; error: string; degraded?: string };
 
-export function readyz(options: { store: UsageStore; verifier: AccessTokenVerifier }): Middleware<AppState> {
+export function readyz(options: {
+  store: UsageStore;
+  verifier: AccessTokenVerifier;
+  storeFailureMode: 'closed' | 'open';
+  draining: () => boolean;
+}): Middleware<AppState> {
   return async function readyz(ctx) {
     const [valkey, jwks] = await Promise.all([
       check(() => options.store.ping()),
       check(() => options.verifier.checkKeys()),
     ]);
-    const ready = valkey.ok && jwks.ok;
-    if (!ready) ctx.state.log.warn({ valkey, jwks }, 'not ready');
+    if (!valkey.ok) {
+      valkey.degraded =
+        options.storeFailureMode === 'open'
+          ? 'tool calls run uncounted and without rate limit (MCP_STORE_FAILURE_MODE=open)'
+          : 'tool calls are refused until Valkey is back (MCP_STORE_FAILURE_MODE=closed)';
+    }
+    const draining = options.draining();
+    const ready = !draining && jwks.ok && (valkey.ok || options.storeFailureMode === 'open');
+    if (!ready) ctx.state.log.warn({ valkey, jwks, draining }, 'not ready');
     ctx.set('Cache-Control', 'no-store');
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'unavailable', checks: { valkey, jwks } };
+    ctx.body = {
+      status: draining ? 'draining' : ready ? (valkey.ok ? 'ok' : 'degraded') : 'unavailable',
+      checks: { valkey, jwks },
+    };
   };
 }
 

@@ -1,5 +1,5 @@
-// How the verified token travels into tool handlers: bearerAuth's result → the SDK's AuthInfo (on the raw
-// request, where StreamableHTTPServerTransport picks it up) → `extra.authInfo` in every handler → Caller.
+// How the verified token travels into tool handlers: bearerAuth's result → the SDK's AuthInfo (handed to
+// the server by MultiplexTransport with each request) → `extra.authInfo` in every handler → ToolCall.
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { VerifiedToken } from '../auth/verifyAccessToken.ts';
 
@@ -9,37 +9,48 @@ export interface Caller {
   username: string | null;
   clientId: string;
   scopes: string[];
+  roles: string[];
   expiresAt: number;
 }
 
-interface CallerExtra {
-  subject: string;
-  username: string | null;
+/** What the route learnt before the tool ran. */
+export interface ToolCall {
+  caller: Caller;
+  /** The caller's tool-call count including this call; null when the store was down (fail-open mode). */
+  callCount: number | null;
 }
 
-/** The SDK requires the raw token in AuthInfo; this is the only other place it is put. */
-export function authInfoFor(token: string, verified: VerifiedToken): AuthInfo {
-  const extra: CallerExtra = { subject: verified.subject, username: verified.username };
-  return {
-    token,
+interface RequestExtra {
+  caller: Caller;
+  callCount: number | null;
+}
+
+/**
+ * The SDK's AuthInfo type requires a `token` field; we never hand the raw token to the SDK or tools, so it
+ * carries a fixed marker instead (tools act on the verified identity, and the token is never forwarded).
+ */
+export function authInfoFor(verified: VerifiedToken, callCount: number | null): AuthInfo {
+  const caller: Caller = {
+    subject: verified.subject,
+    username: verified.username,
     clientId: verified.clientId,
-    scopes: [...verified.scopes],
+    scopes: verified.scopes,
+    roles: verified.roles,
     expiresAt: verified.expiresAt,
-    extra: { ...extra },
+  };
+  const extra: RequestExtra = { caller, callCount };
+  return {
+    token: '[verified]',
+    clientId: verified.clientId,
+    scopes: verified.scopes,
+    expiresAt: verified.expiresAt,
+    extra: extra as unknown as Record<string, unknown>,
   };
 }
 
 /** Throws if the request was not authenticated: tools are only reachable behind bearerAuth. */
-export function callerOf(authInfo: AuthInfo | undefined): Caller {
-  const extra = authInfo?.extra as Partial<CallerExtra> | undefined;
-  if (!authInfo || typeof extra?.subject !== 'string') {
-    throw new Error('tool called without authentication (is /mcp behind bearerAuth?)');
-  }
-  return {
-    subject: extra.subject,
-    username: extra.username ?? null,
-    clientId: authInfo.clientId,
-    scopes: [...authInfo.scopes],
-    expiresAt: authInfo.expiresAt ?? 0,
-  };
+export function toolCallOf(authInfo: AuthInfo | undefined): ToolCall {
+  const extra = authInfo?.extra as Partial<RequestExtra> | undefined;
+  if (!extra?.caller) throw new Error('tool called without authentication (is /mcp behind bearerAuth?)');
+  return { caller: extra.caller, callCount: extra.callCount ?? null };
 }

@@ -1,26 +1,35 @@
-// Builds the MCP server (SDK McpServer) with every tool family registered. Cheap enough to build per request
-// in stateless mode as long as the JSON Schema validator (Ajv, the expensive part) is shared.
+// Builds the process's one McpServer (SDK) with every tool family registered, and the table of what each
+// tool requires, which the route enforces before a call reaches the server.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import pkg from '../../package.json' with { type: 'json' };
-import type { ToolDeps } from './countedToolCall.ts';
-import { registerIdentityTools } from './tools/identity.ts';
-import { registerUsageTools } from './tools/usage.ts';
+import type { ToolAccess } from './toolAccess.ts';
+import type { ToolDeps, ToolFamily } from './toolResult.ts';
+import { identityTools } from './tools/identity.ts';
+import { usageTools } from './tools/usage.ts';
+
+export const TOOL_FAMILIES: readonly ToolFamily[] = [identityTools, usageTools];
 
 export interface McpServerDeps extends ToolDeps {
-  /** Create once per process (e.g. `new AjvJsonSchemaValidator()`) and pass to every server. */
   jsonSchemaValidator: jsonSchemaValidator;
 }
 
-export function createMcpServer(deps: McpServerDeps): McpServer {
+export function createMcpServer(deps: McpServerDeps): {
+  server: McpServer;
+  toolAccess: ReadonlyMap<string, ToolAccess>;
+} {
   const server = new McpServer(
     { name: 'mcp-keycloak-stack', version: pkg.version },
     {
       jsonSchemaValidator: deps.jsonSchemaValidator,
-      instructions: 'Tools run as the user of your access token; every tool call is counted for that user.',
+      instructions:
+        'Tools run as the user of your access token; every tool call is counted for that user and rate limited.',
     },
   );
-  registerIdentityTools(server, deps);
-  registerUsageTools(server, deps);
-  return server;
+  const toolAccess = new Map<string, ToolAccess>();
+  for (const family of TOOL_FAMILIES) {
+    family.register(server, deps);
+    for (const [name, access] of Object.entries(family.access)) toolAccess.set(name, access);
+  }
+  return { server, toolAccess };
 }

@@ -301,10 +301,10 @@ describe('createApp', () => {
       });
     }
 
-    it('tools/list names whoami and usage', async () => {
+    it('tools/list names whoami, usage and the admin tool reset_usage', async () => {
       const res = await post().send(toolsList).expect(200);
       const names = (res.body.result.tools as { name: string }[]).map((t) => t.name).sort();
-      assert.deepEqual(names, ['usage', 'whoami']);
+      assert.deepEqual(names, ['reset_usage', 'usage', 'whoami']);
     });
 
     it('tools/call whoami → the caller from the token, as structuredContent and JSON text; counted', async () => {
@@ -315,6 +315,7 @@ describe('createApp', () => {
         username: 'alice',
         clientId: 'vscode-client',
         scopes: ['openid', 'profile', 'mcp:tools'],
+        roles: [],
         expiresAt: res.body.result.structuredContent.expiresAt,
       };
       assert.deepEqual(res.body.result.structuredContent, expected);

@@ -28,6 +28,22 @@ describe('loadConfig', () => {
         requiredScope: 'mcp:tools',
         valkeyUrl: 'redis://127.0.0.1:6379',
         logLevel: 'info',
+        issuers: ['http://localhost:8080/realms/mcp'],
+        jwksUrls: ['http://localhost:8080/realms/mcp/protocol/openid-connect/certs'],
+        allowedClients: null,
+        jwksCacheMaxAgeSeconds: 600,
+        jwksCooldownSeconds: 30,
+        tokenCacheSize: 10_000,
+        tokenValidation: 'jwt',
+        introspection: null,
+        rateLimit: 600,
+        rateLimitWindowSeconds: 60,
+        storeFailureMode: 'closed',
+        allowedOrigins: ['http://localhost:3000'],
+        maxBodyBytes: 1024 * 1024,
+        trustProxy: false,
+        metricsEnabled: true,
+        shutdownGraceSeconds: 10,
       },
     );
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.algorithms));
@@ -100,5 +116,73 @@ describe('loadConfig', () => {
   it('does not echo a VALKEY_URL, which may hold a password', () => {
     const error = configError({ VALKEY_URL: 'http://:s3cret@valkey:6379' });
     assert.doesNotMatch(error.message, /s3cret/);
+  });
+
+  it('several issuers, each with its own JWKS URL (derived or listed in the same order)', () => {
+    const config = loadConfig({
+      OIDC_ISSUER: 'https://id.example.com/realms/a, https://id.example.com/realms/b',
+      OIDC_JWKS_URL: 'http://kc:8080/realms/a/certs,http://kc:8080/realms/b/certs',
+    });
+    assert.deepEqual(config.issuers, ['https://id.example.com/realms/a', 'https://id.example.com/realms/b']);
+    assert.equal(config.issuer, 'https://id.example.com/realms/a');
+    assert.deepEqual(config.jwksUrls, ['http://kc:8080/realms/a/certs', 'http://kc:8080/realms/b/certs']);
+    const error = configError({
+      OIDC_ISSUER: 'https://id.example.com/realms/a,https://id.example.com/realms/b',
+      OIDC_JWKS_URL: 'http://kc:8080/realms/a/certs',
+    });
+    assert.deepEqual(error.variables, ['OIDC_JWKS_URL']);
+  });
+
+  it('the JWKS cache max age, cooldown, token cache and rate limit knobs', () => {
+    const config = loadConfig({
+      OIDC_JWKS_CACHE_MAX_AGE_SECONDS: '5',
+      OIDC_JWKS_COOLDOWN_SECONDS: '0',
+      OIDC_TOKEN_CACHE_SIZE: '0',
+      OIDC_ALLOWED_CLIENTS: 'vscode, mcp-console',
+      MCP_RATE_LIMIT: '0',
+      MCP_RATE_LIMIT_WINDOW_SECONDS: '10',
+      MCP_STORE_FAILURE_MODE: 'open',
+      MCP_ALLOWED_ORIGINS: 'http://localhost:6274,http://127.0.0.1:6274',
+      MCP_TRUST_PROXY: 'true',
+    });
+    assert.equal(config.jwksCacheMaxAgeSeconds, 5);
+    assert.equal(config.jwksCooldownSeconds, 0);
+    assert.equal(config.tokenCacheSize, 0);
+    assert.deepEqual(config.allowedClients, ['vscode', 'mcp-console']);
+    assert.equal(config.rateLimit, 0);
+    assert.equal(config.rateLimitWindowSeconds, 10);
+    assert.equal(config.storeFailureMode, 'open');
+    assert.deepEqual(config.allowedOrigins, ['http://localhost:6274', 'http://127.0.0.1:6274']);
+    assert.equal(config.trustProxy, true);
+  });
+
+  for (const [variable, value] of [
+    ['OIDC_JWKS_CACHE_MAX_AGE_SECONDS', '0'],
+    ['OIDC_TOKEN_VALIDATION', 'opaque'],
+    ['MCP_STORE_FAILURE_MODE', 'maybe'],
+    ['MCP_ALLOWED_ORIGINS', 'http://localhost:6274/path'],
+    ['MCP_TRUST_PROXY', 'yes'],
+    ['MCP_RATE_LIMIT', '-1'],
+  ] as const) {
+    it(`rejects ${variable}=${JSON.stringify(value)} naming ${variable}`, () => {
+      const error = configError({ [variable]: value });
+      assert.deepEqual(error.variables, [variable]);
+      assert.match(error.message, new RegExp(variable));
+    });
+  }
+
+  it('introspection mode needs the client credentials, and derives Keycloak’s endpoint', () => {
+    const error = configError({ OIDC_TOKEN_VALIDATION: 'introspection' });
+    assert.deepEqual(error.variables, ['OIDC_INTROSPECTION_CLIENT_ID', 'OIDC_INTROSPECTION_CLIENT_SECRET']);
+    const config = loadConfig({
+      OIDC_TOKEN_VALIDATION: 'introspection',
+      OIDC_INTROSPECTION_CLIENT_ID: 'mcp-introspector',
+      OIDC_INTROSPECTION_CLIENT_SECRET: 's3cret',
+    });
+    assert.deepEqual(config.introspection, {
+      url: 'http://localhost:8080/realms/mcp/protocol/openid-connect/token/introspect',
+      clientId: 'mcp-introspector',
+      clientSecret: 's3cret',
+    });
   });
 });

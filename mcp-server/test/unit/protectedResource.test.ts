@@ -27,7 +27,7 @@ describe('protectedResourceMetadata (RFC 9728 §2)', () => {
     assert.deepEqual(
       protectedResourceMetadata({
         resource: 'http://localhost:3000/mcp',
-        issuer: 'http://localhost:8080/realms/mcp',
+        issuers: ['http://localhost:8080/realms/mcp'],
         scopesSupported: ['mcp:tools', 'mcp:admin', 'mcp:tools'],
         resourceName: 'test',
       }),

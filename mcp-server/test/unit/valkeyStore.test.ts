@@ -25,16 +25,21 @@ describe('createValkeyStore', () => {
 
   it('with Valkey down: connect and commands reject with StoreUnavailableError quickly, one log line', async () => {
     const { logger, lines } = memoryLogger();
-    const store = createValkeyStore({ url: `redis://127.0.0.1:${await closedPort()}`, logger });
+    const store = createValkeyStore({
+      url: `redis://127.0.0.1:${await closedPort()}`,
+      logger,
+      rateLimit: { limit: 10, windowSeconds: 60 },
+    });
     try {
       await assert.rejects(store.connect(), StoreUnavailableError);
       const started = Date.now();
-      await assert.rejects(store.incrementUsage('alice'), (error: unknown) => {
+      await assert.rejects(store.admit('alice', true), (error: unknown) => {
         assert.ok(error instanceof StoreUnavailableError);
         assert.equal(error.code, 'store_unavailable');
         return true;
       });
       await assert.rejects(store.getUsage('alice'), StoreUnavailableError);
+      await assert.rejects(store.resetUsage('alice'), StoreUnavailableError);
       await assert.rejects(store.ping(), StoreUnavailableError);
       assert.ok(Date.now() - started < 500, `commands must fail fast, took ${Date.now() - started} ms`);
       // Let a few reconnect attempts fail: each emits 'error', which must neither crash nor flood the log.

@@ -1,7 +1,7 @@
 // Identity tools: what the server knows about the caller, straight from the verified access token.
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { countedToolCall, type ToolDeps } from '../countedToolCall.ts';
+import { TOOLS_SCOPE } from '../toolAccess.ts';
+import { toolResult, type ToolFamily } from '../toolResult.ts';
 
 const whoamiOutput = {
   subject: z
@@ -10,25 +10,30 @@ const whoamiOutput = {
   username: z.string().nullable().describe('preferred_username, when the token has one'),
   clientId: z.string().describe('The OAuth client that obtained the token (azp)'),
   scopes: z.array(z.string()).describe('Scopes granted to the token'),
+  roles: z.array(z.string()).describe('Realm roles in the token (realm_access.roles)'),
   expiresAt: z.number().int().describe('Token expiry, seconds since the epoch'),
 };
 
-export function registerIdentityTools(server: McpServer, deps: ToolDeps): void {
-  server.registerTool(
-    'whoami',
-    {
-      title: 'Who am I',
-      description:
-        'Returns the identity the server sees in your access token: subject, username, client and scopes.',
-      outputSchema: whoamiOutput,
-      annotations: { readOnlyHint: false, openWorldHint: false, idempotentHint: false },
-    },
-    countedToolCall(deps, 'whoami', (caller) => ({
-      subject: caller.subject,
-      username: caller.username,
-      clientId: caller.clientId,
-      scopes: caller.scopes,
-      expiresAt: caller.expiresAt,
-    })),
-  );
-}
+export const identityTools: ToolFamily = {
+  access: { whoami: { scopes: [TOOLS_SCOPE], roles: [] } },
+  register(server) {
+    server.registerTool(
+      'whoami',
+      {
+        title: 'Who am I',
+        description:
+          'Returns the identity the server sees in your access token: subject, username, client, scopes and roles.',
+        outputSchema: whoamiOutput,
+        annotations: { readOnlyHint: false, openWorldHint: false, idempotentHint: false },
+      },
+      toolResult(({ caller }) => ({
+        subject: caller.subject,
+        username: caller.username,
+        clientId: caller.clientId,
+        scopes: caller.scopes,
+        roles: caller.roles,
+        expiresAt: caller.expiresAt,
+      })),
+    );
+  },
+};

@@ -1,0 +1,41 @@
+// Picks the token check the configuration asks for: local JWT verification (default) or RFC 7662
+// introspection.
+import type { Config } from '../config.ts';
+import { createIntrospectionVerifier } from './introspectAccessToken.ts';
+import {
+  createAccessTokenVerifier,
+  type AccessTokenVerifier,
+  type VerifyOutcome,
+} from './verifyAccessToken.ts';
+
+export function verifierFromConfig(
+  config: Config,
+  onOutcome?: (outcome: VerifyOutcome) => void,
+): AccessTokenVerifier {
+  if (config.tokenValidation === 'introspection' && config.introspection) {
+    return createIntrospectionVerifier({
+      ...config.introspection,
+      issuer: config.issuer,
+      audience: config.resourceUrl,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+      allowedClients: config.allowedClients,
+      ...(onOutcome ? { onOutcome } : {}),
+    });
+  }
+  return createAccessTokenVerifier({
+    issuer: config.issuer,
+    jwksUrl: config.jwksUrl,
+    moreIssuers: config.issuers.slice(1).map((issuer, n) => ({
+      issuer,
+      jwksUrl: config.jwksUrls[n + 1] as string,
+    })),
+    audience: config.resourceUrl,
+    algorithms: config.algorithms,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    allowedClients: config.allowedClients,
+    jwksCacheMaxAgeMs: config.jwksCacheMaxAgeSeconds * 1000,
+    jwksCooldownMs: config.jwksCooldownSeconds * 1000,
+    tokenCacheSize: config.tokenCacheSize,
+    ...(onOutcome ? { onOutcome } : {}),
+  });
+}

@@ -1,0 +1,82 @@
+// Builds and runs the HTTP server from a Config: what main.ts runs, and what the benchmark runs (with
+// `overrides` only for its auth-off baseline). Also the graceful drain.
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createApp, type McpApp } from './app.ts';
+import { verifierFromConfig } from './auth/verifierFromConfig.ts';
+import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
+import type { Config } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import type { UsageStore } from './store/usageStore.ts';
+import { createValkeyStore } from './store/valkeyStore.ts';
+
+export interface RunningServer {
+  server: Server;
+  app: McpApp;
+  port: number;
+  /** Stops accepting, answers /readyz 503, lets in-flight requests finish (up to the grace), closes Valkey. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: {
+  config: Config;
+  logger: Logger;
+  overrides?: { verifier?: AccessTokenVerifier; store?: UsageStore };
+}): Promise<RunningServer> {
+  const { config, logger } = options;
+  let store = options.overrides?.store;
+  if (!store) {
+    const valkey = createValkeyStore({
+      url: config.valkeyUrl,
+      logger,
+      rateLimit: { limit: config.rateLimit, windowSeconds: config.rateLimitWindowSeconds },
+    });
+    // Start even if Valkey is down (the client keeps retrying; /readyz says so): a stack starting in any
+    // order must converge without restarts.
+    await valkey
+      .connect()
+      .catch((error: Error) => logger.warn({ reason: error.message }, 'Valkey not reachable yet'));
+    store = valkey;
+  }
+  const metrics = createMetrics();
+  const verifier =
+    options.overrides?.verifier ?? verifierFromConfig(config, (outcome) => metrics.verifyOutcome(outcome));
+  const app = createApp({ config, verifier, store, logger, metrics });
+  const server = createServer(app.callback());
+  // Keep-alive sockets must outlive a proxy's idle timeout, or the proxy reuses a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      logger.fatal(
+        { err: error },
+        `cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`,
+      );
+      void store.close().finally(() => reject(error));
+    });
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : config.port);
+    });
+  });
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info(`MCP server listening on http://${host}:${port} (resource ${config.resourceUrl})`);
+
+  return {
+    server,
+    app,
+    port,
+    async stop() {
+      app.drain();
+      // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets; cut the rest after
+      // the grace period.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+      await closed;
+      clearTimeout(grace);
+      await app.close().catch(() => {});
+      await store.close().catch((error: Error) => logger.warn({ reason: error.message }, 'closing Valkey'));
+    },
+  };
+}
