@@ -12,6 +12,7 @@ import {
 import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
 import type { Config } from './config.ts';
 import { accessLog } from './http/accessLog.ts';
+import { consoleRoute } from './http/console.ts';
 import type { AppState } from './http/appState.ts';
 import { errorHandler } from './http/errorHandler.ts';
 import { healthz, readyz } from './http/health.ts';
@@ -120,6 +121,7 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
   if (config.metricsEnabled) app.use(httpMetrics({ metrics }));
   app.use(errorHandler());
   app.use(notFound());
+  app.use(consoleRoute({ issuer: config.issuer, resourceUrl: config.resourceUrl })); // browser console
   app.use(router.routes());
   app.use(router.allowedMethods());
   return Object.assign(app, {
