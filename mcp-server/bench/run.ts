@@ -9,7 +9,7 @@
 //
 // Prints every figure and the ratios, and writes them to bench-results/bench-<timestamp>.json.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -247,6 +247,8 @@ async function main(): Promise<void> {
     for (const s of Object.values(servers)) s.child.kill('SIGTERM');
     valkey.kill('SIGTERM');
     jwksServer.close();
+    // Not left behind for eslint and prettier to trip over (they lint mcp-server/ as a whole).
+    await rm(join(HERE, '.build'), { recursive: true, force: true });
   }
 
   const summary = (mode: 'auth' | 'noauth') => ({
