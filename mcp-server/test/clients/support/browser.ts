@@ -40,3 +40,14 @@ export async function submitKeycloakLogin(
   await page.locator('#password').fill(credentials.password);
   await page.locator('#kc-login').click();
 }
+
+/** After the login form: approves Keycloak's consent screen when one is shown, until the page reaches `done`. */
+export async function untilRedirected(page: Page, done: (url: URL) => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt += 1) {
+    if (done(new URL(page.url()))) return;
+    const accept = page.locator('[name=accept]');
+    if ((await accept.count()) > 0) await accept.first().click();
+    else await page.waitForTimeout(200);
+  }
+  throw new Error(`the browser never left Keycloak; it is at ${page.url()}`);
+}
