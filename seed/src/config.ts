@@ -1,5 +1,6 @@
 // The seed's only reader of the environment. Every variable is validated; messages name the variable.
 import { z } from 'zod';
+import { PRESET_NAMES, type PresetName } from './clients/presets.ts';
 import { SeedError } from './errors.ts';
 
 const url = (name: string) =>
@@ -38,6 +39,39 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:-]+$/, 'SEED_M2M_CLIENT_ID may hold letters, digits and _ . : - only')
     .default('mcp-m2m'),
+  /** The MCP resource URL the console client's redirect URIs are built from; default: the stack card's mcpUrl. */
+  SEED_MCP_URL: url('SEED_MCP_URL').optional(),
+  SEED_PRESETS: z
+    .string()
+    .default('all')
+    .transform((value, ctx) => {
+      const names = value
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      if (names.length === 1 && names[0] === 'all') return [...PRESET_NAMES];
+      if (names.length === 1 && names[0] === 'none') return [];
+      const unknown = names.filter((n) => !(PRESET_NAMES as readonly string[]).includes(n));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `SEED_PRESETS: unknown host ${unknown.join(', ')} (known: ${PRESET_NAMES.join(', ')}, or all, none)`,
+        });
+        return z.NEVER;
+      }
+      return names as PresetName[];
+    }),
+  SEED_LIBRECHAT_URL: url('SEED_LIBRECHAT_URL').default('http://localhost:3080'),
+  SEED_LIBRECHAT_SERVER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'SEED_LIBRECHAT_SERVER_NAME may hold letters, digits, _ and - only')
+    .default('mcp-keycloak-stack'),
+  SEED_MCP_REMOTE_PORT: z.coerce
+    .number({ error: 'SEED_MCP_REMOTE_PORT must be a TCP port number' })
+    .int()
+    .min(1024, 'SEED_MCP_REMOTE_PORT must be between 1024 and 65535')
+    .max(65535, 'SEED_MCP_REMOTE_PORT must be between 1024 and 65535')
+    .default(3334),
 });
 
 export type SeedConfig = Readonly<z.infer<typeof schema>>;

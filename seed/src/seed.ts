@@ -4,7 +4,9 @@ import type { SeedConfig } from './config.ts';
 import { openAdminSession } from './adminSession.ts';
 import { checkRealm, ensureRealmRole, ADMIN_ROLE } from './ensureRealm.ts';
 import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
-import { ensureM2mClient } from './ensureM2mClient.ts';
+import { ensureM2mClient } from './clients/ensureM2mClient.ts';
+import { ensurePublicClient } from './clients/ensurePublicClient.ts';
+import { consoleClient, hostPreset, type PresetOptions } from './clients/presets.ts';
 import { SeedError } from './errors.ts';
 import { generateSecret } from './passwords.ts';
 import { readStackCard, updateStackCard, type StackCard } from './stackCard.ts';
@@ -48,9 +50,44 @@ export async function seed(config: SeedConfig, say: (line: string) => void): Pro
     `confidential client ${m2m.clientId} (client_credentials, mcp:tools)${m2m.created ? ' — created' : ''}`,
   );
 
+  const consoleSpec = consoleClient(config.SEED_MCP_URL ?? card.mcpUrl);
+  const consoleResult = await ensurePublicClient(admin, consoleSpec, scopeIds);
+  say(
+    `public client ${consoleResult.clientId} (browser console, ${consoleSpec.redirectUris[0]})` +
+      (consoleResult.created ? ' — created' : ''),
+  );
+  const presets: Record<string, { clientId: string; redirectUris: string[] }> = {};
+  const createdPresets: string[] = [];
+  for (const name of config.SEED_PRESETS) {
+    const spec = hostPreset(name, presetOptions(config));
+    const result = await ensurePublicClient(admin, spec, scopeIds);
+    if (result.created) createdPresets.push(spec.clientId);
+    presets[name] = { clientId: spec.clientId, redirectUris: spec.redirectUris };
+  }
+  if (config.SEED_PRESETS.length > 0) {
+    say(
+      `host presets: ${Object.values(presets)
+        .map((p) => p.clientId)
+        .join(', ')}${createdPresets.length ? ` — created ${createdPresets.join(', ')}` : ''}`,
+    );
+  }
+
   return updateStackCard(config.STACK_CARD_PATH, (current) => ({
     ...current,
     users,
-    clients: { ...current.clients, m2m: { clientId: m2m.clientId, clientSecret: m2m.clientSecret } },
+    clients: {
+      ...current.clients,
+      m2m: { clientId: m2m.clientId, clientSecret: m2m.clientSecret },
+      console: { clientId: consoleResult.clientId },
+      presets,
+    },
   }));
+}
+
+export function presetOptions(config: SeedConfig): PresetOptions {
+  return {
+    librechatUrl: config.SEED_LIBRECHAT_URL,
+    librechatServerName: config.SEED_LIBRECHAT_SERVER_NAME,
+    mcpRemotePort: config.SEED_MCP_REMOTE_PORT,
+  };
 }

@@ -23,6 +23,8 @@ export interface StackCard {
   clients: {
     m2m?: { clientId: string; clientSecret: string };
     console?: { clientId: string };
+    /** Pre-registered public clients for known MCP hosts (seed/src/clients/presets.ts), by host name. */
+    presets?: Record<string, { clientId: string; redirectUris: string[] }>;
   };
   /** Added fields (version 1 compatible). */
   keycloakManagementUrl?: string;

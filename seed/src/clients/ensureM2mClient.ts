@@ -1,6 +1,6 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
-import { SeedError } from './errors.ts';
+import { SeedError } from '../errors.ts';
 
 /**
  * A confidential machine-to-machine client: client_credentials only, with mcp:tools as a default scope so its

@@ -1,0 +1,139 @@
+// Pre-registered public clients for known MCP hosts, for sites that switch anonymous DCR off, plus the browser
+// console's client. Redirect URIs are the ones each host really sends. Keycloak matches a loopback redirect URI
+// registered without a port (http://127.0.0.1/callback) against any port (RFC 8252 §7.3), which is what hosts
+// that pick a random port need; hosts with a fixed port get that exact URI.
+import type { PublicClientSpec } from './ensurePublicClient.ts';
+
+export const PRESET_NAMES = [
+  'vscode',
+  'claude-code',
+  'claude-desktop',
+  'cursor',
+  'mcp-inspector',
+  'librechat',
+  'mcp-remote',
+] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export interface PresetOptions {
+  /** Origin of LibreChat as the browser reaches it, e.g. http://localhost:3080. */
+  librechatUrl: string;
+  /** The key of this server under `mcpServers:` in librechat.yaml (it is part of LibreChat's callback path). */
+  librechatServerName: string;
+  /** The fixed callback port given to mcp-remote on its command line. */
+  mcpRemotePort: number;
+}
+
+const HOST_SCOPES = { defaultScopes: ['mcp:tools'], optionalScopes: ['mcp:admin', 'offline_access'] };
+const seeded = (host: string) =>
+  `Seeded by mcp-keycloak-stack for ${host} (public client, PKCE S256); use it where anonymous DCR is off`;
+
+export function hostPreset(name: PresetName, o: PresetOptions): PublicClientSpec {
+  switch (name) {
+    case 'vscode':
+      return {
+        clientId: 'vscode',
+        name: 'Visual Studio Code',
+        description: seeded('VS Code'),
+        // VS Code's loopback server (fixed port 33418, then any port) and its vscode.dev relay for web/remote.
+        redirectUris: [
+          'http://127.0.0.1:33418/',
+          'http://localhost:33418/',
+          'http://127.0.0.1/',
+          'http://localhost/',
+          'https://vscode.dev/redirect',
+          'https://insiders.vscode.dev/redirect',
+        ],
+        webOrigins: [],
+        ...HOST_SCOPES,
+      };
+    case 'claude-code':
+      return {
+        clientId: 'claude-code',
+        name: 'Claude Code',
+        description: seeded('Claude Code'),
+        // http://localhost:<random or --callback-port>/callback
+        redirectUris: ['http://localhost/callback', 'http://127.0.0.1/callback'],
+        webOrigins: [],
+        ...HOST_SCOPES,
+      };
+    case 'claude-desktop':
+      return {
+        clientId: 'claude-desktop',
+        name: 'Claude Desktop (custom connector)',
+        description: seeded('Claude Desktop custom connectors'),
+        // Custom connectors complete OAuth through Claude's hosted callback: the stack must be reachable from
+        // there (public URL + TLS). Locally, Claude Desktop uses mcp-remote (see the mcp-remote preset).
+        redirectUris: ['https://claude.ai/api/mcp/auth_callback', 'https://claude.com/api/mcp/auth_callback'],
+        webOrigins: [],
+        ...HOST_SCOPES,
+      };
+    case 'cursor':
+      return {
+        clientId: 'cursor',
+        name: 'Cursor',
+        description: seeded('Cursor'),
+        redirectUris: ['cursor://anysphere.cursor-mcp/oauth/callback'],
+        webOrigins: [],
+        ...HOST_SCOPES,
+      };
+    case 'mcp-inspector':
+      return {
+        clientId: 'mcp-inspector',
+        name: 'MCP Inspector',
+        description: seeded('MCP Inspector'),
+        // The Inspector runs OAuth in the browser on :6274 (normal and "debug" flows): it needs CORS.
+        redirectUris: [
+          'http://localhost:6274/oauth/callback',
+          'http://localhost:6274/oauth/callback/debug',
+          'http://127.0.0.1:6274/oauth/callback',
+          'http://127.0.0.1:6274/oauth/callback/debug',
+        ],
+        webOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
+        postLogoutRedirectUris: ['http://localhost:6274', 'http://127.0.0.1:6274'],
+        ...HOST_SCOPES,
+      };
+    case 'librechat':
+      return {
+        clientId: 'librechat',
+        name: 'LibreChat',
+        description: seeded('LibreChat'),
+        redirectUris: [
+          `${o.librechatUrl}/api/mcp/${encodeURIComponent(o.librechatServerName)}/oauth/callback`,
+        ],
+        webOrigins: [],
+        ...HOST_SCOPES,
+      };
+    case 'mcp-remote':
+      return {
+        clientId: 'mcp-remote',
+        name: 'mcp-remote (stdio bridge for Claude Desktop and other stdio-only hosts)',
+        description: seeded('mcp-remote'),
+        // mcp-remote listens on 127.0.0.1 and names localhost in the redirect (127.0.0.1 on Windows).
+        redirectUris: [
+          `http://localhost:${o.mcpRemotePort}/oauth/callback`,
+          `http://127.0.0.1:${o.mcpRemotePort}/oauth/callback`,
+        ],
+        webOrigins: [],
+        ...HOST_SCOPES,
+      };
+  }
+}
+
+export const CONSOLE_CLIENT_ID = 'mcp-console';
+
+/** The browser console served by the MCP server at <mcp origin>/console/ (keycloak-js, issue 7). */
+export function consoleClient(mcpUrl: string): PublicClientSpec {
+  const origin = new URL(mcpUrl).origin;
+  const consoleUrl = `${origin}/console/`;
+  return {
+    clientId: CONSOLE_CLIENT_ID,
+    name: 'MCP browser console',
+    description: 'Seeded by mcp-keycloak-stack: keycloak-js console at /console/ (exact redirect URIs)',
+    redirectUris: [consoleUrl, `${consoleUrl}index.html`],
+    webOrigins: [origin],
+    postLogoutRedirectUris: [consoleUrl],
+    defaultScopes: ['mcp:tools'],
+    optionalScopes: ['mcp:admin', 'offline_access'],
+  };
+}
