@@ -15,6 +15,7 @@ const TEST_DIRS = [
   'seed/test',
   'compose/test',
   'mcp-server/test/e2e',
+  'mcp-server/test/integration',
   'mcp-server/test/clients',
 ];
 
