@@ -233,4 +233,85 @@ describe('createAccessTokenVerifier', () => {
       assert.equal(issuer.fetches - before, 1);
     });
   });
+
+  describe('issuer and client allow-lists', () => {
+    it('a second trusted issuer with its own JWKS is accepted; an issuer not on the list → issuer_mismatch without any fetch', async () => {
+      const other = await startTestIssuer();
+      try {
+        const OTHER = 'https://issuer.test/realms/other';
+        const both = createAccessTokenVerifier({
+          ...options,
+          moreIssuers: [{ issuer: OTHER, jwksUrl: other.jwksUrl }],
+        });
+        assert.equal((await both(await other.sign({ iss: OTHER }))).username, 'alice');
+        assert.equal((await both(await issuer.sign())).username, 'alice');
+        // Signed by the other issuer's key but claiming the first issuer: its JWKS does not have that key.
+        await rejectsWith(both(await other.sign({ iss: ISSUER }, {})), 'signature_invalid');
+        const before = other.fetches + issuer.fetches;
+        await rejectsWith(both(await other.sign({ iss: 'https://evil.test/realms/mcp' })), 'issuer_mismatch');
+        assert.equal(other.fetches + issuer.fetches, before, 'no JWKS fetch for an untrusted issuer');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('with OIDC_ALLOWED_CLIENTS: a token of another client → client_not_allowed', async () => {
+      const strict = createAccessTokenVerifier({ ...options, allowedClients: ['vscode-client'] });
+      assert.equal((await strict(await issuer.sign())).clientId, 'vscode-client');
+      await rejectsWith(strict(await issuer.sign({ azp: 'someone-else' })), 'client_not_allowed');
+    });
+
+    it('realm roles come from realm_access.roles', async () => {
+      const verified = await verify(await issuer.sign({ realm_access: { roles: ['mcp-admin', 7] } }));
+      assert.deepEqual(verified.roles, ['mcp-admin']);
+    });
+  });
+
+  describe('verified-token cache', () => {
+    it('a repeated token is not verified again (no RSA), and the outcome says cache hit', async () => {
+      const outcomes: string[] = [];
+      const cached = createAccessTokenVerifier({
+        ...options,
+        tokenCacheSize: 10,
+        onOutcome: (o) => outcomes.push(o.ok ? (o.cached ? 'hit' : 'verified') : o.code),
+      });
+      const token = await issuer.sign();
+      await cached(token);
+      await cached(token);
+      await cached(token);
+      assert.deepEqual(outcomes, ['verified', 'hit', 'hit']);
+    });
+
+    it('a rejected token is never cached: the same bad token fails every time', async () => {
+      const cached = createAccessTokenVerifier({ ...options, tokenCacheSize: 10 });
+      const bad = await issuer.sign({ aud: 'account' });
+      await rejectsWith(cached(bad), 'audience_mismatch');
+      await rejectsWith(cached(bad), 'audience_mismatch');
+    });
+
+    it('an entry never outlives exp, not even within the clock tolerance', async () => {
+      const cached = createAccessTokenVerifier({ ...options, tokenCacheSize: 10, clockToleranceSeconds: 0 });
+      const token = await issuer.sign({ exp: now() + 1 });
+      await cached(token);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await rejectsWith(cached(token), 'token_expired');
+    });
+
+    it('a key removed at the issuer stops working once the JWKS cache max age passes (OIDC_JWKS_CACHE_MAX_AGE_SECONDS), cached tokens included', async () => {
+      const retiring = await issuer.newKey('key-retiring');
+      issuer.publish(retiring);
+      const shortLived = createAccessTokenVerifier({
+        ...options,
+        tokenCacheSize: 10,
+        jwksCacheMaxAgeMs: 300,
+      });
+      const token = await issuer.sign({}, { key: retiring });
+      assert.equal((await shortLived(token)).username, 'alice');
+      issuer.unpublish('key-retiring');
+      assert.equal((await shortLived(token)).username, 'alice', 'still within the max age');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await rejectsWith(shortLived(token), 'key_not_found');
+      await rejectsWith(shortLived(await issuer.sign({ sub: 'fresh' }, { key: retiring })), 'key_not_found');
+    });
+  });
 });

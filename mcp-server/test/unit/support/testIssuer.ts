@@ -32,6 +32,8 @@ export interface TestIssuer {
   /** A fresh key pair, not (yet) published. */
   newKey(kid: string): Promise<SigningKey>;
   publish(key: SigningKey): void;
+  /** Removes a key (by kid) from the published set, as a key rotation that retires a key does. */
+  unpublish(kid: string): void;
   /** A signed access token; `claims` override the defaults, an `undefined` value removes a claim. */
   sign(
     claims?: Record<string, unknown>,
@@ -95,6 +97,10 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     newKey: makeKey,
     publish(key) {
       published.push(key.jwk);
+    },
+    unpublish(kid) {
+      const index = published.findIndex((jwk) => jwk.kid === kid);
+      if (index >= 0) published.splice(index, 1);
     },
     async sign(claims = {}, options = {}) {
       const key = options.key ?? primary;
