@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
 import { readStackCard } from '../../seed/src/stackCard.ts';
 import { clientCredentialsToken } from '../test/e2e/support/tokens.ts';
 
@@ -145,7 +146,7 @@ const summary = {
   },
   results: scenarios,
 };
-await writeFile(join(HERE, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+await writeFormatted(join(HERE, 'results.json'), JSON.stringify(summary, null, 2));
 
 const table = scenarios.map(
   (s) =>
@@ -153,7 +154,7 @@ const table = scenarios.map(
       s.failures.length > 0 && s.applies ? ` — ${s.failures.join('; ').replace(/\|/g, '\\|')}` : ''
     } |`,
 );
-await writeFile(
+await writeFormatted(
   join(HERE, 'results.md'),
   [
     '# MCP conformance results',
@@ -177,6 +178,11 @@ console.log(
     `applicable scenarios: ${summary.applicable.passed} passed, ${summary.applicable.failed} failed ` +
     `→ ${join(HERE, 'results.md')}`,
 );
+
+/** Written as the repository's prettier would format it, so `npm run format:check` stays green. */
+async function writeFormatted(path: string, text: string): Promise<void> {
+  await writeFile(path, await format(text, { ...(await resolveConfig(path)), filepath: path }));
+}
 
 /** Why a scenario does or does not apply to this server (its tools are whoami and usage; stateless; tools only). */
 function applicability(scenario: string): { applies: boolean; note: string } {
