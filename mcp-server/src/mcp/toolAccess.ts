@@ -29,13 +29,14 @@ export function decideToolAccess(
 ): AccessDecision {
   const missingScopes = access.scopes.filter((s) => !token.scopes.includes(s));
   if (missingScopes.length > 0) {
-    // The challenge names every scope the call needs, not just the missing ones, so a client that
-    // re-authorizes with exactly this list keeps what it already had (MCP spec: scope in the challenge is
-    // what the operation requires).
+    // The challenge names every scope the call needs (RFC 6750 §3.1 "the scope necessary to access the
+    // requested resource"), not just the missing ones, so a client that re-authorizes with exactly this list
+    // keeps what the call also needs. Missing scopes come first (order carries no meaning in OAuth).
+    const held = access.scopes.filter((s) => token.scopes.includes(s));
     return {
       allowed: false,
       reason: 'insufficient_scope',
-      scope: access.scopes.join(' '),
+      scope: [...missingScopes, ...held].join(' '),
       missing: missingScopes,
     };
   }
