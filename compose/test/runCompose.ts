@@ -1,0 +1,325 @@
+// `npm run test:compose`: the compose stack, verified end to end on a local Docker engine with images built
+// offline. Phases (each timed): engine → offline images → `.env` refusal check → up + healthy → the same
+// end-to-end suite as `npm test` (stack card mode "compose") + restart checks → air-gap bundle round trip
+// (save, remove images, load, up again) → down. Everything runs on its own project name, ports and state
+// folder, so it never meets a native stack or a user's `docker compose up`.
+//
+// Knobs: COMPOSE_TEST_PORTS_BASE (4 → Keycloak 48080, management 49000, MCP 43000, Valkey 46379),
+// COMPOSE_TEST_BUNDLE=0 (skip the bundle round trip), COMPOSE_TEST_KEEP=1 (leave the stack up),
+// COMPOSE_CMD="docker compose" to force one Compose (default: v2 when present, else docker-compose 1.29).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { updateStackCard } from '../../seed/src/stackCard.ts';
+import { REPO_ROOT } from '../native/paths.ts';
+import { assertPortsFree } from '../native/ports.ts';
+
+const say = (line: string) => console.log(`[compose-test] ${line}`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const started = Date.now();
+const timings: [string, number][] = [];
+
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  say(`${name} …`);
+  try {
+    return await run();
+  } finally {
+    timings.push([name, Date.now() - t0]);
+    say(`${name}: ${secs(Date.now() - t0)}`);
+  }
+}
+
+class StepError extends Error {}
+
+/** Runs a command; output goes to the terminal unless captured. Rejects with the command and its exit code. */
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; capture?: boolean; allowFail?: boolean } = {},
+): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: REPO_ROOT,
+      env: opts.env ?? process.env,
+      stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', (error) => reject(new StepError(`${cmd} could not run: ${error.message}`)));
+    child.once('exit', (code, signal) => {
+      const result = { code: code ?? (signal ? 1 : 0), out };
+      if (result.code !== 0 && !opts.allowFail) {
+        reject(
+          new StepError(
+            `${cmd} ${args.join(' ')} exited with ${result.code}${out ? `:\n${out.trim()}` : ''}`,
+          ),
+        );
+      } else resolve(result);
+    });
+  });
+}
+
+const base = Number(process.env.COMPOSE_TEST_PORTS_BASE ?? 4);
+const ports = {
+  keycloak: base * 10000 + 8080,
+  management: base * 10000 + 9000,
+  mcp: base * 10000 + 3000,
+  valkey: base * 10000 + 6379,
+};
+const stackDir = join(
+  process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'mcp-keycloak-stack'),
+  'compose-test-stack',
+);
+const project = process.env.COMPOSE_PROJECT_NAME ?? 'mcpks-compose-test';
+const composeEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  COMPOSE_PROJECT_NAME: project,
+  KC_PORT: String(ports.keycloak),
+  KC_MANAGEMENT_PORT: String(ports.management),
+  MCP_PORT: String(ports.mcp),
+  VALKEY_PORT: String(ports.valkey),
+  KC_PUBLIC_URL: `http://localhost:${ports.keycloak}`,
+  MCP_RESOURCE_URL: `http://localhost:${ports.mcp}/mcp`,
+  KC_BOOTSTRAP_ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+  STACK_DIR: stackDir,
+  STACK_UID: String(process.getuid?.() ?? 1000),
+  STACK_GID: String(process.getgid?.() ?? 1000),
+};
+const cardPath = join(stackDir, 'stack.json');
+let compose: string[] = [];
+const dc = (args: string[], opts: { capture?: boolean; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}) =>
+  run(compose[0] ?? 'docker-compose', [...compose.slice(1), ...args], { env: composeEnv, ...opts });
+
+async function containerState(
+  service: string,
+): Promise<{ status: string; health: string; exitCode: number }> {
+  const id = (await dc(['ps', '-a', '-q', service], { capture: true })).out.trim().split('\n')[0];
+  if (!id) return { status: 'absent', health: '', exitCode: -1 };
+  const fmt = '{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}';
+  const out = (
+    await run('docker', ['inspect', '-f', fmt, id], { env: composeEnv, capture: true })
+  ).out.trim();
+  const [status = '', health = '', exitCode = '-1'] = out.split('|');
+  return { status, health, exitCode: Number(exitCode) };
+}
+
+/** Every long-running service healthy and the seed exited 0; a dead service or a timeout names it. */
+async function waitHealthy(timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const states = {
+      keycloak: await containerState('keycloak'),
+      valkey: await containerState('valkey'),
+      seed: await containerState('seed'),
+      'mcp-server': await containerState('mcp-server'),
+    };
+    const line = Object.entries(states)
+      .map(([name, s]) => `${name}=${s.health || s.status}${s.status === 'exited' ? `(${s.exitCode})` : ''}`)
+      .join(' ');
+    if (line !== last) say(`  ${line}`);
+    last = line;
+    if (states.seed.status === 'exited' && states.seed.exitCode !== 0) {
+      throw new StepError(
+        `the seed exited with ${states.seed.exitCode}:\n${(await dc(['logs', '--no-color', 'seed'], { capture: true })).out}`,
+      );
+    }
+    const longRunning = [states.keycloak, states.valkey, states['mcp-server']];
+    if (longRunning.every((s) => s.health === 'healthy') && states.seed.status === 'exited') return;
+    for (const [name, s] of Object.entries(states)) {
+      if (name !== 'seed' && (s.status === 'exited' || s.status === 'dead')) {
+        const logs = (await dc(['logs', '--no-color', '--tail', '40', name], { capture: true })).out;
+        throw new StepError(`${name} stopped (exit ${s.exitCode}); its last lines:\n${logs}`);
+      }
+    }
+    if (Date.now() > deadline) {
+      const logs = (await dc(['logs', '--no-color', '--tail', '25'], { capture: true, allowFail: true })).out;
+      throw new StepError(
+        `not healthy within ${secs(timeoutMs)}: ${line}\nlast lines of every service:\n${logs}`,
+      );
+    }
+    await sleep(2000);
+  }
+}
+
+async function up(): Promise<void> {
+  await rm(stackDir, { recursive: true, force: true });
+  await mkdir(stackDir, { recursive: true, mode: 0o700 });
+  try {
+    await dc(['up', '-d', '--no-build']);
+  } catch (error) {
+    // `up` waits for healthy dependencies itself; when one never gets there, show why.
+    const logs = (await dc(['logs', '--no-color', '--tail', '25'], { capture: true, allowFail: true })).out;
+    throw new StepError(`${(error as Error).message}\nlast lines of every service:\n${logs}`);
+  }
+  await waitHealthy();
+  // Every service is healthy: the card the seed wrote now describes a ready stack.
+  await updateStackCard(cardPath, (card) => {
+    const readyAt = new Date();
+    return {
+      ...card,
+      status: 'ready',
+      readyAt: readyAt.toISOString(),
+      startupMs: readyAt.getTime() - Date.parse(card.startedAt ?? readyAt.toISOString()),
+    };
+  });
+}
+
+async function e2eFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for (const dir of ['mcp-server/test/e2e', 'compose/test/compose-e2e']) {
+    for (const name of (await readdir(join(REPO_ROOT, dir))).filter((n) => n.endsWith('.test.ts')).sort()) {
+      files.push(relative(REPO_ROOT, join(REPO_ROOT, dir, name)));
+    }
+  }
+  return files;
+}
+
+let failed = false;
+let upStarted = false;
+try {
+  const engine = await phase('docker engine', () =>
+    run('bash', ['compose/engine.sh', 'start'], { capture: true }),
+  );
+  process.stdout.write(
+    engine.out
+      .split('\n')
+      .filter((l) => l.startsWith('[engine]'))
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
+  const dockerHost = /^DOCKER_HOST=(.+)$/m.exec(engine.out)?.[1];
+  if (!dockerHost)
+    throw new StepError(`compose/engine.sh did not say which DOCKER_HOST to use:\n${engine.out}`);
+  composeEnv.DOCKER_HOST = dockerHost;
+
+  compose = process.env.COMPOSE_CMD
+    ? process.env.COMPOSE_CMD.split(' ')
+    : (await run('docker', ['compose', 'version'], { env: composeEnv, capture: true, allowFail: true }))
+          .code === 0
+      ? ['docker', 'compose']
+      : ['docker-compose'];
+  const version = await run(compose[0] ?? '', [...compose.slice(1), 'version'], {
+    env: composeEnv,
+    capture: true,
+    allowFail: true,
+  });
+  if (version.code !== 0)
+    throw new StepError(`no Compose found: install docker-compose (Debian) or the Compose v2 plugin`);
+  say(`using ${compose.join(' ')}: ${version.out.split('\n')[0]}`);
+
+  await phase('offline images', () => run('bash', ['compose/offline-images/build.sh'], { env: composeEnv }));
+
+  await phase('required .env values refused', async () => {
+    const env = { ...composeEnv, KC_BOOTSTRAP_ADMIN_PASSWORD: '' };
+    const result = await dc(['config', '-q'], { env, capture: true, allowFail: true });
+    if (
+      result.code === 0 ||
+      !result.out.includes('set KC_BOOTSTRAP_ADMIN_PASSWORD (12+ characters) in .env')
+    ) {
+      throw new StepError(
+        `compose accepted a missing KC_BOOTSTRAP_ADMIN_PASSWORD (exit ${result.code}):\n${result.out}`,
+      );
+    }
+    say('  compose refused: set KC_BOOTSTRAP_ADMIN_PASSWORD (12+ characters) in .env …');
+  });
+
+  await assertPortsFree([
+    { port: ports.keycloak, service: 'Keycloak HTTP', variable: 'COMPOSE_TEST_PORTS_BASE' },
+    { port: ports.management, service: 'Keycloak management', variable: 'COMPOSE_TEST_PORTS_BASE' },
+    { port: ports.mcp, service: 'MCP server', variable: 'COMPOSE_TEST_PORTS_BASE' },
+    { port: ports.valkey, service: 'Valkey', variable: 'COMPOSE_TEST_PORTS_BASE' },
+  ]);
+  upStarted = true;
+  await dc(['down', '-v', '--remove-orphans'], { capture: true, allowFail: true });
+  await phase('up until healthy', up);
+
+  await phase('end-to-end suite (compose)', async () => {
+    const files = await e2eFiles();
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+      {
+        env: {
+          ...composeEnv,
+          STACK_CARD_PATH: cardPath,
+          COMPOSE_TEST_COMMAND: JSON.stringify(compose),
+          MCP_STACK_STARTED_BY_TEST: '1',
+        },
+        allowFail: true,
+      },
+    );
+    if (result.code !== 0)
+      throw new StepError(`the end-to-end suite failed (exit ${result.code}); see above`);
+  });
+
+  if (process.env.COMPOSE_TEST_BUNDLE !== '0') {
+    const bundle = join(tmpdir(), `mcpks-bundle-${process.pid}.tar`);
+    try {
+      await phase('bundle: save', () =>
+        run('bash', ['compose/offline-images/bundle.sh', 'save', bundle], { env: composeEnv }),
+      );
+      await phase('bundle: down, remove images', async () => {
+        await dc(['down', '-v']);
+        const tags = (
+          await run(
+            'bash',
+            [
+              '-c',
+              'source compose/offline-images/tags.env; echo "$KEYCLOAK_IMAGE $VALKEY_IMAGE $SEED_IMAGE $MCP_SERVER_IMAGE"',
+            ],
+            { env: composeEnv, capture: true },
+          )
+        ).out
+          .trim()
+          .split(' ');
+        await run('docker', ['rmi', ...tags], { env: composeEnv, capture: true });
+        for (const tag of tags) {
+          const gone = await run('docker', ['image', 'inspect', tag], {
+            env: composeEnv,
+            capture: true,
+            allowFail: true,
+          });
+          if (gone.code === 0) throw new StepError(`${tag} is still present after docker rmi`);
+        }
+      });
+      await phase('bundle: load', () =>
+        run('bash', ['compose/offline-images/bundle.sh', 'load', bundle], { env: composeEnv }),
+      );
+      await phase('bundle: up until healthy', up);
+      await phase('bundle: MCP server answers', async () => {
+        const response = await fetch(`http://127.0.0.1:${ports.mcp}/mcp`, { method: 'POST' });
+        if (
+          response.status !== 401 ||
+          !response.headers.get('www-authenticate')?.includes('resource_metadata=')
+        ) {
+          throw new StepError(
+            `POST /mcp without a token gave ${response.status}, expected 401 with resource_metadata`,
+          );
+        }
+      });
+    } finally {
+      await rm(bundle, { force: true });
+      await rm(`${bundle}.sha256`, { force: true });
+    }
+  }
+} catch (error) {
+  failed = true;
+  console.error(`[compose-test] FAILED: ${(error as Error).message}`);
+} finally {
+  if (upStarted && process.env.COMPOSE_TEST_KEEP !== '1' && compose.length > 0) {
+    await phase('down', () => dc(['down', '-v', '--remove-orphans'], { capture: true, allowFail: true }));
+    await rm(stackDir, { recursive: true, force: true });
+  }
+  say('phase timings:');
+  for (const [name, ms] of timings) say(`  ${name.padEnd(32)} ${secs(ms)}`);
+  say(
+    `total ${secs(Date.now() - started)} — ${failed ? 'FAILED' : 'passed'} (compose: ${compose.join(' ')})`,
+  );
+}
+process.exit(failed ? 1 : 0);
