@@ -17,6 +17,7 @@ const TEST_DIRS = [
   'mcp-server/test/e2e',
   'mcp-server/test/integration',
   'mcp-server/test/clients',
+  'seed/test/e2e',
 ];
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {

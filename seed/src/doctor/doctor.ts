@@ -76,7 +76,6 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   const results: CheckResult[] = [];
   const dates: { keycloak?: number; mcp?: number } = {};
   let metadata: Record<string, unknown> | undefined;
-  let registration: Response | undefined;
   let probe: Probe | undefined;
   let tokens: Tokens | undefined;
   const jar = new CookieJar();
@@ -144,6 +143,9 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     for (const where of [rfc8414, oidc]) {
       try {
         const { response, body } = await getJson(where);
+        // Kept even when it names another issuer: hosts would go on with it, and the token checks then show
+        // where the mismatch bites.
+        metadata ??= body;
         if (trim(str(body.issuer) ?? '') !== issuer) {
           problems.push(`${where} names issuer ${JSON.stringify(body.issuer)}`);
           continue;
@@ -175,17 +177,10 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     }
     const port = 49152 + Math.floor(Math.random() * 16000);
     const redirectUri = `http://127.0.0.1:${port}/callback`;
-    registration = await request(registrationEndpoint, {
+    const registration = await request(registrationEndpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: options.browserOrigin },
-      body: JSON.stringify({
-        client_name: 'mcp-keycloak-stack doctor probe (deleted after the check)',
-        redirect_uris: [redirectUri],
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        scope: 'openid mcp:tools offline_access',
-      }),
+      headers: { 'content-type': 'application/json' },
+      body: probeRegistration(redirectUri),
     });
     const body = (await registration.json().catch(() => ({}))) as Record<string, unknown>;
     if (registration.status !== 201 || !str(body.client_id)) {
@@ -246,10 +241,23 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       });
       if (!response.headers.get('access-control-allow-origin'))
         problems.push('the metadata has no CORS header');
-      if (!registration) throw new Skip('no registration response');
-      const allowed = registration.headers.get('access-control-allow-origin');
-      if (allowed !== options.browserOrigin && allowed !== '*') {
-        problems.push(`the registration response allows origin ${JSON.stringify(allowed)}`);
+      // A browser client (the Inspector) registers itself from its page: Keycloak checks the Origin against the
+      // registration-web-origins policy. This second probe is deleted at once.
+      const registrationEndpoint = str(metadata.registration_endpoint);
+      if (!registrationEndpoint) throw new Skip('no registration_endpoint');
+      const browserRegistration = await request(registrationEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: options.browserOrigin },
+        body: probeRegistration(`${options.browserOrigin}/oauth/callback`),
+      });
+      const registered = (await browserRegistration.json().catch(() => ({}))) as Record<string, unknown>;
+      await deleteProbe(registered);
+      const allowed = browserRegistration.headers.get('access-control-allow-origin');
+      if (browserRegistration.status !== 201 || (allowed !== options.browserOrigin && allowed !== '*')) {
+        problems.push(
+          `registration from that origin answered HTTP ${browserRegistration.status} ` +
+            `(${str(registered.error_description) ?? str(registered.error) ?? `allowed origin ${JSON.stringify(allowed)}`})`,
+        );
       }
       if (problems.length > 0) {
         throw new CheckFailed(
@@ -355,11 +363,11 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       return 'initialize with the bearer token answered 200';
     });
   } finally {
-    if (probe?.registrationClientUri && probe.registrationAccessToken) {
-      await request(probe.registrationClientUri, {
-        method: 'DELETE',
-        headers: { authorization: `Bearer ${probe.registrationAccessToken}` },
-      }).catch(() => undefined);
+    if (probe) {
+      await deleteProbe({
+        registration_client_uri: probe.registrationClientUri,
+        registration_access_token: probe.registrationAccessToken,
+      });
     }
   }
 
@@ -428,6 +436,27 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       unknown
     >;
   }
+}
+
+function probeRegistration(redirectUri: string): string {
+  return JSON.stringify({
+    client_name: 'mcp-keycloak-stack doctor probe (deleted after the check)',
+    redirect_uris: [redirectUri],
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    scope: 'openid mcp:tools offline_access',
+  });
+}
+
+/** Deletes a client registered through DCR with its registration access token (RFC 7592). */
+async function deleteProbe(registered: Record<string, unknown>): Promise<void> {
+  const uri = str(registered.registration_client_uri);
+  const token = str(registered.registration_access_token);
+  if (!uri || !token) return;
+  await request(uri, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(
+    () => undefined,
+  );
 }
 
 function tokenError(response: Record<string, unknown>): string {
