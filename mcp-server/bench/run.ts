@@ -109,6 +109,33 @@ async function startMcpServer(mode: 'auth' | 'noauth', env: Record<string, strin
   return { child, url: `http://127.0.0.1:${port}/mcp`, rssSamples: [] };
 }
 
+interface MemorySample {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** process.memoryUsage() of the server, in MB, asked over IPC. */
+function memoryOf(child: ChildProcess): Promise<MemorySample> {
+  return new Promise((ok) => {
+    const onMessage = (message: unknown) => {
+      const memory = (message as { memory?: MemorySample }).memory;
+      if (!memory) return;
+      child.off('message', onMessage);
+      const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+      ok({
+        rss: mb(memory.rss),
+        heapTotal: mb(memory.heapTotal),
+        heapUsed: mb(memory.heapUsed),
+        external: mb(memory.external),
+      });
+    };
+    child.on('message', onMessage);
+    child.send('memory');
+  });
+}
+
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -144,6 +171,8 @@ interface Round {
   non2xx: number;
   errors: number;
   maxRssMb: number;
+  /** The server's own figures at the end of the round (heap vs RSS: where the memory is). */
+  memoryAtEndMb: MemorySample;
 }
 
 async function load(server: ServerProcess, tokens: string[], seconds: number): Promise<Round> {
@@ -172,7 +201,9 @@ async function load(server: ServerProcess, tokens: string[], seconds: number): P
     ],
   });
   clearInterval(sampler);
+  const memoryAtEndMb = await memoryOf(server.child);
   return {
+    memoryAtEndMb,
     reqPerSec: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -238,8 +269,9 @@ async function main(): Promise<void> {
       for (const mode of r % 2 ? (['auth', 'noauth'] as const) : (['noauth', 'auth'] as const)) {
         const round = await load(servers[mode], tokens, DURATION);
         rounds[mode].push(round);
+        const m = round.memoryAtEndMb;
         console.log(
-          `[bench] round ${r} ${mode.padEnd(6)} ${round.reqPerSec} req/s  p50 ${round.p50Ms} ms  p99 ${round.p99Ms} ms  RSS max ${round.maxRssMb} MB  non-2xx ${round.non2xx}  errors ${round.errors}`,
+          `[bench] round ${r} ${mode.padEnd(6)} ${round.reqPerSec} req/s  p50 ${round.p50Ms} ms  p99 ${round.p99Ms} ms  RSS max ${round.maxRssMb} MB (at end: heap ${m.heapUsed}/${m.heapTotal} MB, external ${m.external} MB)  non-2xx ${round.non2xx}  errors ${round.errors}`,
         );
       }
     }

@@ -52,4 +52,8 @@ const running = await startServer({
   ...(mode === 'noauth' ? { overrides: noAuthOverrides() } : {}),
 });
 process.send?.({ ready: true, port: running.port });
+// The bench asks for the heap figures behind the RSS it samples from /proc.
+process.on('message', (message) => {
+  if (message === 'memory') process.send?.({ memory: process.memoryUsage() });
+});
 process.on('SIGTERM', () => void running.stop().then(() => process.exit(0)));
