@@ -1,0 +1,98 @@
+// startServer (what main.ts runs): listening, draining on stop, and the multiplexing transport's
+// cancellation when an HTTP client goes away.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { VerifiedToken } from '../../src/auth/verifyAccessToken.ts';
+import { loadConfig } from '../../src/config.ts';
+import { authInfoFor } from '../../src/mcp/caller.ts';
+import { MultiplexTransport } from '../../src/mcp/multiplexTransport.ts';
+import { startServer } from '../../src/server.ts';
+import { MemoryStore, memoryLogger } from './support/fakes.ts';
+
+const caller: VerifiedToken = {
+  subject: 'user-1',
+  username: 'alice',
+  clientId: 'c',
+  scopes: ['mcp:tools'],
+  roles: [],
+  expiresAt: Math.floor(Date.now() / 1000) + 60,
+  claims: {},
+};
+
+describe('startServer', () => {
+  it('serves, answers /readyz 503 "draining" once stopping, then closes the listener', async () => {
+    const store = new MemoryStore();
+    const running = await startServer({
+      config: loadConfig({ MCP_PORT: '0', OIDC_JWKS_URL: 'http://127.0.0.1:9/certs' }),
+      logger: memoryLogger().logger,
+      overrides: {
+        store,
+        verifier: Object.assign(async () => caller, { checkKeys: async () => {} }),
+      },
+    });
+    const base = `http://127.0.0.1:${running.port}`;
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    running.app.drain();
+    const draining = await fetch(`${base}/readyz`, { headers: { connection: 'close' } });
+    assert.equal(draining.status, 503);
+    assert.equal(((await draining.json()) as { status: string }).status, 'draining');
+    await running.stop();
+    await assert.rejects(fetch(`${base}/healthz`));
+  });
+});
+
+describe('MultiplexTransport', () => {
+  it('an aborted request is cancelled in the server (notifications/cancelled) and its answer dropped', async () => {
+    const server = new McpServer({ name: 't', version: '0' });
+    let aborted = false;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    server.registerTool('slow', { description: 'waits for cancellation' }, async (extra) => {
+      started();
+      await new Promise<void>((resolve) =>
+        extra.signal.addEventListener('abort', () => ((aborted = true), resolve())),
+      );
+      return { content: [] };
+    });
+    const transport = new MultiplexTransport();
+    await server.connect(transport);
+    const controller = new AbortController();
+    let answered = false;
+    void transport
+      .request(
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } },
+        authInfoFor(caller, 1),
+        controller.signal,
+      )
+      .then(() => (answered = true));
+    await running;
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(aborted, true, 'the tool saw the cancellation');
+    assert.equal(answered, false, 'nobody waits for the answer any more');
+    await server.close();
+  });
+
+  it('requests with the same client id are answered separately, each under its own id', async () => {
+    const server = new McpServer({ name: 't', version: '0' });
+    server.registerTool('echo', { description: 'echo' }, async (extra) => ({
+      content: [
+        { type: 'text', text: (extra.authInfo?.extra as { caller: { subject: string } }).caller.subject },
+      ],
+    }));
+    const transport = new MultiplexTransport();
+    await server.connect(transport);
+    const call = (subject: string) =>
+      transport.request(
+        { jsonrpc: '2.0', id: 'same', method: 'tools/call', params: { name: 'echo', arguments: {} } },
+        authInfoFor({ ...caller, subject }, null),
+      );
+    const [a, b] = await Promise.all([call('alice'), call('bob')]);
+    assert.equal(a.id, 'same');
+    assert.equal(b.id, 'same');
+    const text = (answer: typeof a) => (answer.result as { content: { text: string }[] }).content[0]?.text;
+    assert.deepEqual([text(a), text(b)], ['alice', 'bob']);
+    await server.close();
+  });
+});
