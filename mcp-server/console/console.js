@@ -67,11 +67,16 @@ async function explainHttpFailure(response) {
     );
   }
   if (response.status === 403 && challenge.error === 'insufficient_scope') {
-    const scope = challenge.scope ?? 'a scope you do not have';
+    // RFC 6750 §3.1: `scope` lists every scope the request needs, not only the missing ones.
+    const granted = (keycloak.tokenParsed?.scope ?? '').split(' ');
+    const needed = (challenge.scope ?? '').split(' ').filter(Boolean);
+    const missing = needed.filter((scope) => !granted.includes(scope));
+    const lacking = missing.length > 0 ? missing.join(' ') : 'a scope the server did not name';
     return new McpHttpError(
-      `Not allowed: this needs the scope ${scope}, which your access token does not carry` +
-        `${description ? ` (${description})` : ''}.`,
-      challenge.scope,
+      `Not allowed: your access token lacks ${lacking}` +
+        `${needed.length > 0 ? ` (this needs ${needed.join(' ')})` : ''}` +
+        `${description ? `; the server says: ${description}` : ''}.`,
+      missing.length > 0 ? missing.join(' ') : undefined,
     );
   }
   if (response.status === 403) {
@@ -204,7 +209,17 @@ function selectTool(tool) {
   $('call-panel').hidden = false;
   $('call-name').textContent = tool.name;
   $('result').textContent = 'No call yet.';
-  $('call-args').value = '{}';
+  $('call-args').value = JSON.stringify(argumentTemplate(tool.inputSchema), null, 2);
+}
+
+/** A starting point for the arguments: every property of the tool's input schema, with its default or a blank. */
+function argumentTemplate(schema) {
+  const blank = { string: '', number: 0, integer: 0, boolean: false, array: [], object: {} };
+  const template = {};
+  for (const [name, property] of Object.entries(schema?.properties ?? {})) {
+    template[name] = property.default ?? blank[property.type] ?? null;
+  }
+  return template;
 }
 
 function renderUsage(result) {

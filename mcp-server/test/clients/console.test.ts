@@ -160,15 +160,20 @@ describe('browser console (keycloak-js) in headless Chromium', { concurrency: fa
         return;
       }
       await callTool(page, ADMIN_TOOL);
-      assert.match(await text(page, '#error-text'), /needs the scope mcp:admin/);
+      assert.match(await text(page, '#error-text'), /your access token lacks mcp:admin/);
       assert.equal(await page.locator('#step-up').isVisible(), true);
       await shot(page, 'admin-tool-403');
       await page.locator('#step-up').click();
       // Keycloak's session is still there: no form, straight back with a token that now carries mcp:admin.
       await waitStatus(page, 'Connecting to the MCP server: done.');
       assert.match(await text(page, '#scopes'), /(^| )mcp:admin( |$)/);
-      await callTool(page, ADMIN_TOOL);
-      assert.equal(await text(page, '#status'), `Calling ${ADMIN_TOOL}: done.`);
+      const { sub } = JSON.parse(await text(page, '#claims-json')) as { sub: string };
+      await callTool(page, ADMIN_TOOL, JSON.stringify({ subject: sub }));
+      assert.equal(
+        await text(page, '#status'),
+        `Calling ${ADMIN_TOOL}: done.`,
+        `${await text(page, '#error-text')} ${await text(page, '#claims-json')}`,
+      );
       await shot(page, 'admin-tool-after-step-up');
     });
 
@@ -208,13 +213,16 @@ describe('browser console (keycloak-js) in headless Chromium', { concurrency: fa
       }
       await callTool(page, ADMIN_TOOL);
       assert.equal(await text(page, '#status'), `Calling ${ADMIN_TOOL}: failed.`);
-      assert.match(await text(page, '#error-text'), /Not allowed: this needs the scope mcp:admin/);
+      assert.match(
+        await text(page, '#error-text'),
+        /^Not allowed: your access token lacks mcp:admin \(this needs mcp:tools mcp:admin\)/,
+      );
       await shot(page, 'bob-admin-tool-403');
       await page.locator('#step-up').click();
       await waitStatus(page, 'Connecting to the MCP server: done.');
       assert.match(await text(page, '#notice'), /Keycloak did not grant mcp:admin to bob/);
       await callTool(page, ADMIN_TOOL);
-      assert.match(await text(page, '#error-text'), /needs the scope mcp:admin/);
+      assert.match(await text(page, '#error-text'), /your access token lacks mcp:admin/);
       await shot(page, 'bob-step-up-refused');
     });
 

@@ -1,6 +1,6 @@
 // Real headless Chromium (Debian's `chromium`) driven by playwright-core. The background-networking flags
 // matter on a closed network: without them Chromium's own update/sync connections get refused and stall it.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { stackCardPath } from '../../e2e/support/stack.ts';
@@ -27,6 +27,7 @@ export async function launchChromium(): Promise<Browser> {
 /** Screenshots go beside the stack card (git-ignored), one folder per test file. */
 export async function screenshotDir(name: string): Promise<string> {
   const dir = join(dirname(stackCardPath()), 'screenshots', name);
+  await rm(dir, { recursive: true, force: true }); // only this run's steps
   await mkdir(dir, { recursive: true });
   return dir;
 }
