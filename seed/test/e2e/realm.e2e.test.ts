@@ -1,0 +1,113 @@
+// The imported realm (realm-export/mcp-realm.json) as MCP hosts meet it: anonymous DCR within the policies,
+// PKCE required, implicit and password grants refused for public clients, offline sessions, built-in scopes kept.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { pkcePair } from '../../src/doctor/http.ts';
+import type { StackCard } from '../../src/stackCard.ts';
+import { adminClient, loadStack } from './support/stack.ts';
+
+describe('the imported mcp realm', { concurrency: false }, () => {
+  let card: StackCard;
+  let registered: { client_id: string; registration_client_uri: string; registration_access_token: string };
+  const register = (body: Record<string, unknown>) =>
+    fetch(`${card.issuer}/clients-registrations/openid-connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'realm e2e',
+        token_endpoint_auth_method: 'none',
+        response_types: ['code'],
+        ...body,
+      }),
+    });
+
+  before(async () => {
+    card = await loadStack();
+    // A host that also asks for the password and implicit grants: registered, with those grants switched off.
+    const response = await register({
+      redirect_uris: ['http://127.0.0.1:40111/callback'],
+      grant_types: ['authorization_code', 'refresh_token', 'password', 'implicit'],
+      response_types: ['code', 'token'],
+      scope: 'openid mcp:tools offline_access',
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    registered = (await response.json()) as typeof registered;
+  });
+  after(async () => {
+    await fetch(registered.registration_client_uri, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${registered.registration_access_token}` },
+    });
+  });
+
+  it('a dynamically registered public client has implicit and password grants off', async () => {
+    const admin = await adminClient(card);
+    const [client] = await admin.clients.find({ clientId: registered.client_id });
+    assert.equal(client?.publicClient, true);
+    assert.equal(client?.implicitFlowEnabled, false);
+    assert.equal(client?.directAccessGrantsEnabled, false);
+    assert.equal(client?.fullScopeAllowed, false);
+    const bob = card.users.find((u) => u.username === 'bob');
+    assert.ok(bob);
+    const token = await fetch(`${card.issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: registered.client_id,
+        username: bob.username,
+        password: bob.password,
+      }),
+    });
+    assert.equal(token.status >= 400, true);
+    assert.equal(((await token.json()) as { access_token?: string }).access_token, undefined);
+  });
+
+  it('an implicit-flow request (response_type=token) is refused', async () => {
+    const url = new URL(`${card.issuer}/protocol/openid-connect/auth`);
+    url.search = new URLSearchParams({
+      response_type: 'token',
+      client_id: registered.client_id,
+      redirect_uri: 'http://127.0.0.1:40111/callback',
+      scope: 'openid',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    const response = await fetch(url, { redirect: 'manual' });
+    const location = response.headers.get('location') ?? '';
+    assert.ok(response.status === 400 || /[?#&]error=/.test(location), `${response.status} ${location}`);
+  });
+
+  it('a plain code challenge is refused (S256 only)', async () => {
+    const url = new URL(`${card.issuer}/protocol/openid-connect/auth`);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: registered.client_id,
+      redirect_uri: 'http://127.0.0.1:40111/callback',
+      scope: 'openid',
+      code_challenge: pkcePair().verifier,
+      code_challenge_method: 'plain',
+    }).toString();
+    const response = await fetch(url, { redirect: 'manual' });
+    assert.match(response.headers.get('location') ?? '', /error=invalid_request/);
+  });
+
+  it('anonymous DCR refuses a non-loopback redirect URI and a scope off the allowed list', async () => {
+    const remote = await register({ redirect_uris: ['https://attacker.example/callback'] });
+    assert.equal(remote.status, 403);
+    const admin = await register({ redirect_uris: ['http://127.0.0.1:40112/cb'], scope: 'openid mcp:admin' });
+    assert.equal(admin.status, 403);
+  });
+
+  it('keeps the built-in client scopes and lists mcp:tools for hosts', async () => {
+    const metadata = (await (await fetch(`${card.issuer}/.well-known/openid-configuration`)).json()) as {
+      scopes_supported: string[];
+    };
+    for (const scope of ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:admin']) {
+      assert.ok(metadata.scopes_supported.includes(scope), scope);
+    }
+    const admin = await adminClient(card);
+    const names = (await admin.clientScopes.find()).map((s) => s.name);
+    for (const scope of ['basic', 'roles', 'web-origins', 'acr']) assert.ok(names.includes(scope), scope);
+  });
+});
