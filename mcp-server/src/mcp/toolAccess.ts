@@ -30,13 +30,12 @@ export function decideToolAccess(
   const missingScopes = access.scopes.filter((s) => !token.scopes.includes(s));
   if (missingScopes.length > 0) {
     // The challenge names every scope the call needs (RFC 6750 §3.1 "the scope necessary to access the
-    // requested resource"), not just the missing ones, so a client that re-authorizes with exactly this list
-    // keeps what the call also needs. Missing scopes come first (order carries no meaning in OAuth).
-    const held = access.scopes.filter((s) => token.scopes.includes(s));
+    // requested resource"), in the tool's declared order, not just the missing ones, so a client that
+    // re-authorizes with exactly this list keeps what the call also needs.
     return {
       allowed: false,
       reason: 'insufficient_scope',
-      scope: [...missingScopes, ...held].join(' '),
+      scope: access.scopes.join(' '),
       missing: missingScopes,
     };
   }

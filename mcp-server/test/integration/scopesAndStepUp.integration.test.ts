@@ -85,7 +85,7 @@ describe('per-tool scopes, roles and step-up with real Keycloak tokens', { concu
 
   let aliceSubject: string;
 
-  it('alice with mcp:tools only: reset_usage → 403 insufficient_scope with scope="mcp:admin mcp:tools" (every scope the call needs, missing first) (MCP auth §Scope Challenge Handling, RFC 6750 §3.1)', async () => {
+  it('alice with mcp:tools only: reset_usage → 403 insufficient_scope with scope="mcp:tools mcp:admin" (every scope the call needs) (MCP auth §Scope Challenge Handling, RFC 6750 §3.1)', async () => {
     const token = await login('alice', 'openid mcp:tools');
     aliceSubject = String(decodeJwtPayload(token).sub);
     const whoami = await callTool(card, token, 'whoami');

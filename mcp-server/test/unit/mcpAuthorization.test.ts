@@ -74,7 +74,7 @@ describe('/mcp authorization, limits and transport rules', () => {
       const res = await post({}, call('reset_usage', { subject: 'victim' }), 403);
       assert.equal(
         res.headers['www-authenticate'],
-        `Bearer resource_metadata="${METADATA_URL}", scope="mcp:admin mcp:tools", error="insufficient_scope", error_description="the reset_usage tool needs the scopes: mcp:admin mcp:tools"`,
+        `Bearer resource_metadata="${METADATA_URL}", scope="mcp:tools mcp:admin", error="insufficient_scope", error_description="the reset_usage tool needs the scopes: mcp:tools mcp:admin"`,
       );
       assert.equal(res.body.id, 7);
       assert.equal(res.body.error.code, -32003);
