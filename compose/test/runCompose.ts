@@ -6,10 +6,11 @@
 //
 // Knobs: COMPOSE_TEST_PORTS_BASE (4 → Keycloak 48080, management 49000, MCP 43000, Valkey 46379),
 // COMPOSE_TEST_BUNDLE=0 (skip the bundle round trip), COMPOSE_TEST_KEEP=1 (leave the stack up),
-// COMPOSE_CMD="docker compose" to force one Compose (default: v2 when present, else docker-compose 1.29).
+// COMPOSE_CMD="docker compose" to force one Compose (default: v2 when present, else docker-compose 1.29),
+// COMPOSE_TEST_TLS=1 (the same run through compose/overlays/tls.yml: every public URL https, local CA).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,10 +91,20 @@ const composeEnv: NodeJS.ProcessEnv = {
   STACK_UID: String(process.getuid?.() ?? 1000),
   STACK_GID: String(process.getgid?.() ?? 1000),
 };
+const tls = process.env.COMPOSE_TEST_TLS === '1';
+if (tls) {
+  Object.assign(composeEnv, {
+    KC_TLS_PORT: String(base * 10000 + 8443),
+    MCP_TLS_PORT: String(base * 10000 + 3443),
+    KC_PUBLIC_URL: `https://localhost:${base * 10000 + 8443}`,
+    MCP_RESOURCE_URL: `https://localhost:${base * 10000 + 3443}/mcp`,
+  });
+}
+const files = ['-f', 'docker-compose.yml', ...(tls ? ['-f', 'compose/overlays/tls.yml'] : [])];
 const cardPath = join(stackDir, 'stack.json');
 let compose: string[] = [];
 const dc = (args: string[], opts: { capture?: boolean; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}) =>
-  run(compose[0] ?? 'docker-compose', [...compose.slice(1), ...args], { env: composeEnv, ...opts });
+  run(compose[0] ?? 'docker-compose', [...compose.slice(1), ...files, ...args], { env: composeEnv, ...opts });
 
 async function containerState(
   service: string,
@@ -118,6 +129,7 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
       valkey: await containerState('valkey'),
       seed: await containerState('seed'),
       'mcp-server': await containerState('mcp-server'),
+      ...(tls ? { 'tls-proxy': await containerState('tls-proxy') } : {}),
     };
     const line = Object.entries(states)
       .map(([name, s]) => `${name}=${s.health || s.status}${s.status === 'exited' ? `(${s.exitCode})` : ''}`)
@@ -129,7 +141,9 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
         `the seed exited with ${states.seed.exitCode}:\n${(await dc(['logs', '--no-color', 'seed'], { capture: true })).out}`,
       );
     }
-    const longRunning = [states.keycloak, states.valkey, states['mcp-server']];
+    const longRunning = Object.entries(states)
+      .filter(([name]) => name !== 'seed')
+      .map(([, state]) => state);
     if (longRunning.every((s) => s.health === 'healthy') && states.seed.status === 'exited') return;
     for (const [name, s] of Object.entries(states)) {
       if (name !== 'seed' && (s.status === 'exited' || s.status === 'dead')) {
@@ -150,6 +164,7 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
 async function up(): Promise<void> {
   await rm(stackDir, { recursive: true, force: true });
   await mkdir(stackDir, { recursive: true, mode: 0o700 });
+  if (tls) await run('bash', ['compose/tls/setup.sh'], { env: composeEnv });
   try {
     await dc(['up', '-d', '--no-build']);
   } catch (error) {
@@ -250,6 +265,7 @@ try {
           STACK_CARD_PATH: cardPath,
           COMPOSE_TEST_COMMAND: JSON.stringify(compose),
           MCP_STACK_STARTED_BY_TEST: '1',
+          ...(tls ? { NODE_EXTRA_CA_CERTS: join(stackDir, 'tls', 'ca.crt') } : {}),
         },
         allowFail: true,
       },
@@ -258,7 +274,15 @@ try {
       throw new StepError(`the end-to-end suite failed (exit ${result.code}); see above`);
   });
 
-  if (process.env.COMPOSE_TEST_BUNDLE !== '0') {
+  if (tls) {
+    await phase('TLS: issuer and resource are https', async () => {
+      const card = JSON.parse(await readFile(cardPath, 'utf8')) as { issuer: string; mcpUrl: string };
+      if (!card.issuer.startsWith('https://') || !card.mcpUrl.startsWith('https://')) {
+        throw new StepError(`the card's issuer ${card.issuer} / mcpUrl ${card.mcpUrl} are not https`);
+      }
+    });
+  }
+  if (process.env.COMPOSE_TEST_BUNDLE !== '0' && !tls) {
     const bundle = join(tmpdir(), `mcpks-bundle-${process.pid}.tar`);
     try {
       await phase('bundle: save', () =>
