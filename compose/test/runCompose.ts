@@ -244,14 +244,15 @@ try {
     say('  compose refused: set KC_BOOTSTRAP_ADMIN_PASSWORD (12+ characters) in .env …');
   });
 
+  // A stack of this project left by an earlier run (COMPOSE_TEST_KEEP=1) goes first; any other holder is named.
+  upStarted = true;
+  await dc(['down', '-v', '--remove-orphans'], { capture: true, allowFail: true });
   await assertPortsFree([
     { port: ports.keycloak, service: 'Keycloak HTTP', variable: 'COMPOSE_TEST_PORTS_BASE' },
     { port: ports.management, service: 'Keycloak management', variable: 'COMPOSE_TEST_PORTS_BASE' },
     { port: ports.mcp, service: 'MCP server', variable: 'COMPOSE_TEST_PORTS_BASE' },
     { port: ports.valkey, service: 'Valkey', variable: 'COMPOSE_TEST_PORTS_BASE' },
   ]);
-  upStarted = true;
-  await dc(['down', '-v', '--remove-orphans'], { capture: true, allowFail: true });
   await phase('up until healthy', up);
 
   await phase('end-to-end suite (compose)', async () => {
