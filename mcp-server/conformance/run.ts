@@ -192,11 +192,6 @@ function applicability(scenario: string): { applies: boolean; note: string } {
     return { applies: true, note: 'applies' };
   if (scenario === 'dns-rebinding-protection')
     return { applies: true, note: 'applies: /mcp must refuse a foreign Host/Origin (DESIGN §5)' };
-  if (scenario === 'tools-call-simple-text' || scenario === 'tools-call-error')
-    return {
-      applies: false,
-      note: `${fixture}; its "pass" is vacuous: the suite accepts our "tool not found" error result`,
-    };
   if (
     scenario.startsWith('tools-call-') ||
     scenario === 'json-schema-2020-12' ||
