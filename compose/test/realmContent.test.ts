@@ -52,7 +52,15 @@ describe('realm-export/mcp-realm.json', () => {
 
   it('anonymous DCR trusts loopback redirect URIs without the sender-host check', () => {
     const trusted = anonymous('trusted-hosts');
-    assert.deepEqual(trusted?.config['trusted-hosts'], ['localhost', '127.0.0.1']);
+    // Loopback for redirect URIs; the hosts real MCP clients name in their registrations (realm-export/README.md).
+    assert.deepEqual(trusted?.config['trusted-hosts'], [
+      'localhost',
+      '127.0.0.1',
+      'vscode.dev',
+      'insiders.vscode.dev',
+      'code.visualstudio.com',
+      'github.com',
+    ]);
     assert.deepEqual(trusted?.config['host-sending-registration-request-must-match'], ['false']);
     assert.deepEqual(trusted?.config['client-uris-must-match'], ['true']);
     assert.ok(anonymous('allowed-client-templates')?.config['allowed-client-scopes']?.includes('mcp:tools'));

@@ -92,30 +92,44 @@ describe('the imported mcp realm', { concurrency: false }, () => {
     assert.match(response.headers.get('location') ?? '', /error=invalid_request/);
   });
 
-  it('loopback-only registrations pass; a client_uri or relay off loopback is refused (README trade-off)', async () => {
-    const loopback = {
-      client_name: 'MCP Inspector',
-      redirect_uris: ['http://localhost:6274/oauth/callback/debug', 'http://127.0.0.1:33418/'],
-      grant_types: ['authorization_code', 'refresh_token'],
-      scope: 'openid mcp:tools',
+  it("accepts the hosts' real registrations (VS Code's vscode.dev relay, client_uri on github.com)", async () => {
+    const bodies = {
+      vscode: {
+        client_name: 'Visual Studio Code',
+        client_uri: 'https://code.visualstudio.com',
+        redirect_uris: [
+          'https://insiders.vscode.dev/redirect',
+          'https://vscode.dev/redirect',
+          'http://localhost/',
+          'http://127.0.0.1/',
+          'http://localhost:33418/',
+          'http://127.0.0.1:33418/',
+        ],
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+      inspector: {
+        client_name: 'MCP Inspector',
+        client_uri: 'https://github.com/modelcontextprotocol/inspector',
+        redirect_uris: ['http://localhost:6274/oauth/callback/debug'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: 'openid mcp:tools',
+      },
+      'mcp-remote': {
+        client_name: 'MCP CLI Proxy',
+        client_uri: 'https://github.com/modelcontextprotocol/mcp-cli',
+        redirect_uris: ['http://localhost:41999/oauth/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
     };
-    const response = await register(loopback);
-    const created = (await response.json()) as Record<string, string>;
-    assert.equal(response.status, 201, JSON.stringify(created));
-    await fetch(created.registration_client_uri ?? '', {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${created.registration_access_token}` },
-    });
-    const withClientUri = await register({
-      ...loopback,
-      client_uri: 'https://github.com/modelcontextprotocol/inspector',
-    });
-    assert.equal(withClientUri.status, 403);
-    const withRelay = await register({
-      ...loopback,
-      redirect_uris: ['https://vscode.dev/redirect', 'http://127.0.0.1/'],
-    });
-    assert.equal(withRelay.status, 403);
+    for (const [host, body] of Object.entries(bodies)) {
+      const response = await register(body);
+      const created = (await response.json()) as Record<string, string>;
+      assert.equal(response.status, 201, `${host}: ${JSON.stringify(created)}`);
+      await fetch(created.registration_client_uri ?? '', {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${created.registration_access_token}` },
+      });
+    }
   });
 
   it('anonymous DCR refuses a non-loopback redirect URI and a scope off the allowed list', async () => {
