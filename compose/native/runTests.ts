@@ -1,12 +1,14 @@
 // `npm test`: every test in one `node --test` run (one summary), against a real stack — reused when one is
 // running (found through the stack card), otherwise started here in the background and stopped afterwards.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readStackCard } from '../../seed/src/stackCard.ts';
 import { isAlive, readLock } from './launcherLock.ts';
 import { say, seconds } from './output.ts';
-import { REPO_ROOT, stackPaths } from './paths.ts';
+import { INSTALL_SCRIPT, REPO_ROOT, stackPaths } from './paths.ts';
+import { provisionWithApt } from './prerequisites.ts';
 import { httpOk } from './readiness.ts';
 import { loadSettings } from './settings.ts';
 
@@ -20,9 +22,13 @@ const TEST_DIRS = [
   'seed/test/e2e',
 ];
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  command = process.execPath,
+): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
+    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -52,8 +58,24 @@ async function summarizeTap(path: string): Promise<string> {
   return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed`;
 }
 
+/**
+ * The client tests need Debian's Chromium and a Python venv with FastMCP: provisioned here when missing, the
+ * way `npm start` provisions Valkey, so `npm ci && npm test` works on a fresh machine.
+ */
+async function provisionClientTools(): Promise<void> {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromium) && !(await provisionWithApt(INSTALL_SCRIPT, say))) {
+    say(`no Chromium at ${chromium}: the browser tests will fail; run \`sudo bash ${INSTALL_SCRIPT}\``);
+  }
+  const venvScript = join(REPO_ROOT, 'mcp-server/test/clients/setup-fastmcp-venv.sh');
+  if ((await run([venvScript], process.env, 'bash')) !== 0) {
+    say('the FastMCP venv could not be created: the FastMCP client test will fail (see the lines above)');
+  }
+}
+
 const settings = loadSettings();
 const paths = stackPaths(settings.stackDir);
+await provisionClientTools();
 let startedHere = false;
 if (await runningStack(paths.card, paths.lock)) {
   say(`reusing the running stack described by ${paths.card}`);

@@ -44,11 +44,11 @@ describe('FastMCP Python client with its OAuth helper', { concurrency: false }, 
     }
   });
 
-  it('discovery → DCR → PKCE → Keycloak login in Chromium → whoami', async (t) => {
-    if (!existsSync(FASTMCP_PYTHON)) {
-      t.skip(`no FastMCP venv at ${FASTMCP_PYTHON} (.ci/run creates it; see README)`);
-      return;
-    }
+  it('discovery → DCR → PKCE → Keycloak login in Chromium → whoami', async () => {
+    assert.ok(
+      existsSync(FASTMCP_PYTHON),
+      `no FastMCP venv at ${FASTMCP_PYTHON}: npm test creates it (mcp-server/test/clients/setup-fastmcp-venv.sh)`,
+    );
     browser = await launchChromium();
     const opened = join(work, 'opened-url');
     const fakeBrowser = join(work, 'browser.sh');
