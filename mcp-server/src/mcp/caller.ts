@@ -3,15 +3,8 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { VerifiedToken } from '../auth/verifyAccessToken.ts';
 
-/** Who is calling a tool, as tools see it. No raw token in here. */
-export interface Caller {
-  subject: string;
-  username: string | null;
-  clientId: string;
-  scopes: string[];
-  roles: string[];
-  expiresAt: number;
-}
+/** Who is calling a tool, as tools see it: the verified token without its raw claims. No raw token in here. */
+export type Caller = Omit<VerifiedToken, 'claims'>;
 
 /** What the route learnt before the tool ran. */
 export interface ToolCall {
