@@ -1,6 +1,8 @@
 // Starts the native stack in order — Valkey and Keycloak together, then the seed, then the MCP server — and
 // writes the stack card. On any failure everything already started is stopped again before the error surfaces.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readStackCard, writeStackCard, type StackCard } from '../../seed/src/stackCard.ts';
 import { ensureKeycloakDist } from './keycloakDist.ts';
 import { prepareKeycloakHome } from './keycloakHome.ts';
@@ -11,6 +13,7 @@ import { INSTALL_SCRIPT, REALM_EXPORT_DIR, stackPaths } from './paths.ts';
 import { assertPortsFree } from './ports.ts';
 import { findJava, findValkeyServer, provisionWithApt } from './prerequisites.ts';
 import { httpOk, respPing, waitUntilReady } from './readiness.ts';
+import { realmChangedSinceImport, realmFilesHash, recordImport } from './realmDrift.ts';
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
@@ -49,6 +52,14 @@ export async function startStack(
 
   try {
     const realmFiles = await readRealmFiles(REALM_EXPORT_DIR);
+    const realmHash = await realmFilesHash(realmFiles);
+    const databaseWasNew = !existsSync(join(paths.keycloakData, 'h2'));
+    if (await realmChangedSinceImport(paths.keycloakData, realmHash)) {
+      say(
+        `note: realm-export/ changed since Keycloak imported it; Keycloak keeps the realm in its database and ` +
+          `does not re-import. To import the new files: npm run stop, delete ${paths.keycloakData}, npm start.`,
+      );
+    }
     if (!realmFiles.some((file) => file.realm === settings.realm)) {
       throw new LaunchError(
         'realm_file_missing',
@@ -137,6 +148,7 @@ export async function startStack(
     ]);
     timings.valkey = valkeyReady.ms;
     timings.keycloak = keycloakReady.ms;
+    await recordImport(paths.keycloakData, realmHash, databaseWasNew);
 
     const seeded = await phase('seed (users, clients)', async () => {
       const seed = await track(await ManagedChild.start(seedSpec(settings, secrets)));
