@@ -10,19 +10,15 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 say() { echo "[prerequisites] $*"; }
+# shellcheck source=../debian-mirror.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../debian-mirror.sh"
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # bookworm-backports from the same mirror the host already uses (never a hard-coded host).
 add_backports() {
   if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then return 0; fi
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    uri=$(awk '/^URIs:/{u=$2} /^Suites:/{ if ($0 ~ /(^| )bookworm( |$)/) { print u; exit } }' \
-      /etc/apt/sources.list.d/debian.sources)
-  fi
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1=="deb" && $3=="bookworm" { print $2; exit }' /etc/apt/sources.list)
-  fi
+  local uri
+  uri=$(debian_mirror)
   if [ -z "$uri" ]; then
     say "no bookworm mirror found in the apt sources; skipping backports"
     return 1

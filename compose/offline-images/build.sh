@@ -33,16 +33,12 @@ timed() { local name=$1 s; shift; s=$(date +%s); "$@"; say "$name done in $(( $(
 
 docker info >/dev/null 2>&1 || fail "no Docker engine answers at ${DOCKER_HOST:-the default socket}; start one (compose/engine.sh start) or set DOCKER_HOST"
 
-# The first bookworm mirror of the host's apt sources (deb822 or one-line format); never hard-coded.
+# The host's bookworm mirror (compose/debian-mirror.sh); never hard-coded.
+# shellcheck source=../debian-mirror.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../debian-mirror.sh"
 mirror() {
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    uri=$(awk '/^URIs:/{u=$2} /^Suites:/{ if ($0 ~ /(^| )bookworm( |$)/) { print u; exit } }' \
-      /etc/apt/sources.list.d/debian.sources)
-  fi
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1=="deb" && $3=="bookworm" { print $2; exit }' /etc/apt/sources.list)
-  fi
+  local uri
+  uri=$(debian_mirror)
   [ -n "$uri" ] || fail "no bookworm mirror in /etc/apt/sources.list{,.d/debian.sources}: debootstrap needs one"
   echo "$uri"
 }
