@@ -35,7 +35,7 @@ docker info >/dev/null 2>&1 || fail "no Docker engine answers at ${DOCKER_HOST:-
 
 # The host's bookworm mirror (compose/debian-mirror.sh); never hard-coded.
 # shellcheck source=../debian-mirror.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../debian-mirror.sh"
+. "$REPO/compose/debian-mirror.sh"
 mirror() {
   local uri
   uri=$(debian_mirror)
