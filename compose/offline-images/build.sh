@@ -126,7 +126,7 @@ app_images() {
   # /usr/local/share/ca-certificates) is handed to the build stages for TLS-inspecting proxies.
   local ca registry
   ca=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)
-  registry=$(npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
+  registry=$(npm config get registry 2>/dev/null || true)
   local args=(--build-arg "NODE_IMAGE=$NODE_IMAGE" --build-arg "SITE_CA_PEM=$ca" --build-arg "NPM_REGISTRY=$registry")
   build -t "$MCP_SERVER_IMAGE" "${args[@]}" -f "$context/mcp-server/Dockerfile" "$context" && say "built $MCP_SERVER_IMAGE"
   build -t "$SEED_IMAGE" "${args[@]}" -f "$context/seed/Dockerfile" "$context" && say "built $SEED_IMAGE"
