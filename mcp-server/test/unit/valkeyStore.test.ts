@@ -1,19 +1,11 @@
 // The Valkey store when Valkey is not there: typed errors, fast, and no crash. (The happy path runs against
 // a real Valkey in the end-to-end suite.)
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { closedPort } from './support/closedPort.ts';
 import { describe, it } from 'node:test';
 import { createValkeyStore, usageKey } from '../../src/store/valkeyStore.ts';
 import { StoreUnavailableError } from '../../src/store/usageStore.ts';
 import { memoryLogger } from './support/fakes.ts';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('createValkeyStore', () => {
   it('keys usage counts as mcp:usage:<sub> (src/store/SCHEMA.md)', () => {

@@ -1,6 +1,6 @@
 // The access token verifier against a real JWKS over HTTP: every rejection reason has its stable code.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { closedPort } from './support/closedPort.ts';
 import { after, before, describe, it } from 'node:test';
 import { CompactSign, SignJWT } from 'jose';
 import { AuthError, type AuthErrorCode } from '../../src/auth/errors.ts';
@@ -25,14 +25,6 @@ async function rejectsWith(promise: Promise<unknown>, code: AuthErrorCode): Prom
     assert.equal(error.code, code, error.message);
     return true;
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('createAccessTokenVerifier', () => {
