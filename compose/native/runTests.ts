@@ -59,8 +59,9 @@ async function tapCounts(path: string): Promise<{ passed: number; failed: number
 }
 
 /**
- * The client tests need Debian's Chromium and a Python venv with FastMCP: provisioned here when missing, the
- * way `npm start` provisions Valkey, so `npm ci && npm test` works on a fresh machine.
+ * The client tests need Debian's Chromium, a Python venv with FastMCP, and Node 22 with MCP Inspector v2 (also
+ * used by the conformance test): provisioned here when missing, the way `npm start` provisions Valkey, so
+ * `npm ci && npm test` works on a fresh machine.
  */
 async function provisionClientTools(): Promise<void> {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -70,6 +71,10 @@ async function provisionClientTools(): Promise<void> {
   const venvScript = join(REPO_ROOT, 'mcp-server/test/clients/setup-fastmcp-venv.sh');
   if ((await run([venvScript], process.env, 'bash')) !== 0) {
     say('the FastMCP venv could not be created: the FastMCP client test will fail (see the lines above)');
+  }
+  const node22Script = join(REPO_ROOT, 'mcp-server/test/clients/setup-node22-tools.sh');
+  if ((await run([node22Script], process.env, 'bash')) !== 0) {
+    say('Node 22 or MCP Inspector v2 could not be installed: the Inspector and conformance tests will fail');
   }
 }
 

@@ -65,7 +65,9 @@ describe('realm-export/mcp-realm.json', () => {
     assert.deepEqual(trusted?.config['client-uris-must-match'], ['true']);
     assert.ok(anonymous('allowed-client-templates')?.config['allowed-client-scopes']?.includes('mcp:tools'));
     assert.ok(anonymous('scope'), 'full-scope-allowed must be off for registered clients');
-    assert.ok(!anonymous('allowed-client-templates')?.config['allowed-client-scopes']?.includes('mcp:admin'));
+    // MCP clients register with every scope of the server's metadata (Inspector v2: mcp:tools mcp:admin
+    // offline_access); the mcp:admin scope's role mapping, not the client, keeps it from users without mcp-admin.
+    assert.ok(anonymous('allowed-client-templates')?.config['allowed-client-scopes']?.includes('mcp:admin'));
   });
 
   it('PKCE S256 is enforced for public clients by a client policy', () => {

@@ -1,6 +1,6 @@
 // Clients the integration tests create in the running stack's realm through the admin REST API (bootstrap
-// admin from secrets.json), and remove afterwards. Anonymous DCR cannot ask for mcp:admin (realm policy), so
-// a test that needs an admin-capable client makes one here.
+// admin from secrets.json), and remove afterwards: a test that needs an admin-capable client with exact
+// default/optional scopes makes one here rather than through anonymous DCR.
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { StackCard } from '../../../../seed/src/stackCard.ts';
 import { loadAdminCredentials } from '../../e2e/support/stack.ts';

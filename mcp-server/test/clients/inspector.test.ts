@@ -1,0 +1,206 @@
+// MCP Inspector v2 (npm @modelcontextprotocol/inspector, pinned in ./inspector/package-lock.json) with its own
+// OAuth, no mcp-remote in between: its CLI discovers Keycloak from the MCP server's 401 and metadata, registers
+// itself (DCR, loopback callback), sends the person to Keycloak with PKCE S256 and takes the code on its own
+// callback listener. Without a terminal it runs that flow only with MCP_AUTO_OPEN_ENABLED=true; it then "opens a
+// browser" through the `open` package's xdg-open, which honours BROWSER: a stand-in records the URL and headless
+// Chromium logs in on Keycloak's form. Inspector v2 needs Node >= 22: setup-node22-tools.sh provisions Node 22
+// and the Inspector in the stack's cache directory (npm test runs it).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser } from 'playwright-core';
+import type { StackCard } from '../../../seed/src/stackCard.ts';
+import { freePort } from '../e2e/support/mcpServerProcess.ts';
+import { loadStack, user } from '../e2e/support/stack.ts';
+import { launchChromium, screenshotDir, submitKeycloakLogin, untilRedirected } from './support/browser.ts';
+import { keycloakAdmin } from './support/consoleClient.ts';
+import { assertNode22Tools, inspectorV2Package, node22Bin } from './support/node22.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)', { concurrency: false }, () => {
+  let card: StackCard;
+  let browser: Browser;
+  let work: string;
+  let shots: string;
+  let callbackUrl: string;
+  const registeredClientIds: string[] = [];
+
+  /** The Inspector's CLI on Node 22 as `who`: a HOME of its own (secret store: a file there, no keychain here). */
+  function inspector(who: string, args: string[]): { done: Promise<Run>; output: () => string } {
+    const run: Run = { code: null, stdout: '', stderr: '' };
+    const child = spawn(
+      node22Bin(),
+      [join(inspectorV2Package(), 'clients', 'launcher', 'build', 'index.js'), '--cli', ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: join(work, who),
+          NO_COLOR: '1',
+          MCP_INSPECTOR_SECRET_STORE: 'file',
+          MCP_AUTO_OPEN_ENABLED: 'true',
+          BROWSER: join(work, who, 'browser.sh'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (run.stderr += d.toString()));
+    const done = new Promise<Run>((resolve) =>
+      child.once('exit', (code) => {
+        run.code = code;
+        resolve(run);
+      }),
+    );
+    return { done, output: () => `${run.stderr}\n${run.stdout}` };
+  }
+
+  /**
+   * Runs the Inspector with no stored login: it registers and asks for an authorization; Chromium (a context of
+   * its own per user) logs `who` in on Keycloak's form and lands on the Inspector's callback.
+   */
+  async function withLogin(
+    who: string,
+    args: string[],
+  ): Promise<{ run: Run; url: URL; output: () => string }> {
+    await mkdir(join(work, who), { recursive: true });
+    const opened = join(work, who, 'opened-url');
+    await writeFile(join(work, who, 'browser.sh'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+    await chmod(join(work, who, 'browser.sh'), 0o755);
+    const { done, output } = inspector(who, [card.mcpUrl, '--callback-url', callbackUrl, ...args]);
+    let exited = false;
+    void done.then(() => (exited = true));
+    const url = await authorizationUrl(opened, output, () => exited);
+    registeredClientIds.push(url.searchParams.get('client_id') ?? '');
+
+    browser ??= await launchChromium();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url.href);
+    await page.locator('#kc-form-login').waitFor();
+    await page.screenshot({ path: join(shots, `${who}-01-keycloak-login.png`) });
+    await submitKeycloakLogin(page, user(card, who));
+    await untilRedirected(page, (u) => u.href.startsWith(callbackUrl)); // it asks prompt=consent
+    await page.screenshot({ path: join(shots, `${who}-02-inspector-callback.png`) });
+    await context.close();
+    return { run: await done, url, output };
+  }
+
+  before(async () => {
+    assertNode22Tools({ inspector: true });
+    card = await loadStack();
+    work = await mkdtemp(join(tmpdir(), 'inspector-v2-test-'));
+    shots = await screenshotDir('inspector');
+    callbackUrl = `http://127.0.0.1:${await freePort()}/oauth/callback`;
+  });
+  after(async () => {
+    await browser?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    if (card && registeredClientIds.length > 0) {
+      const admin = await keycloakAdmin(card);
+      for (const clientId of registeredClientIds) {
+        const [found] = await admin.clients.find({ clientId });
+        if (found?.id) await admin.clients.del({ id: found.id });
+      }
+    }
+  });
+
+  it('registers itself, logs alice in through Keycloak (PKCE S256) and lists the tools', async () => {
+    const { run, url, output } = await withLogin('alice', ['--method', 'tools/list', '--format', 'json']);
+    assert.equal(url.origin + url.pathname, `${card.issuer}/protocol/openid-connect/auth`);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.match(url.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(url.searchParams.get('redirect_uri'), callbackUrl);
+    assert.equal(url.searchParams.get('resource'), card.mcpUrl);
+    // Every scope of the server's metadata (the MCP spec's fallback), and offline_access for a refresh token.
+    assert.deepEqual(url.searchParams.get('scope')?.split(' ').sort(), [
+      'mcp:admin',
+      'mcp:tools',
+      'offline_access',
+    ]);
+
+    // The client_id is one Keycloak's anonymous DCR just created, under the Inspector's own name.
+    const admin = await keycloakAdmin(card);
+    const [registered] = await admin.clients.find({ clientId: registeredClientIds[0] ?? '' });
+    assert.equal(registered?.name, 'MCP Inspector');
+    assert.equal(registered?.publicClient, true);
+    assert.deepEqual(registered?.redirectUris, [callbackUrl]);
+
+    assert.equal(run.code, 0, output());
+    const listed = JSON.parse(run.stdout) as { result?: { tools?: { name: string }[] } };
+    const tools = (listed.result?.tools ?? []).map((t) => t.name);
+    assert.ok(tools.includes('whoami'), `tools: ${tools.join(', ')}`);
+  });
+
+  it('calls whoami with the tokens it stored (--stored-auth-only: no second login)', async () => {
+    assert.ok(registeredClientIds[0], 'the login test did not run');
+    const { done, output } = inspector('alice', [
+      card.mcpUrl,
+      '--callback-url',
+      callbackUrl,
+      '--stored-auth-only',
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'whoami',
+      '--format',
+      'json',
+    ]);
+    const run = await done;
+    assert.equal(run.code, 0, output());
+    const whoami = whoamiResult(run.stdout);
+    assert.equal(whoami.username, 'alice');
+    assert.equal(whoami.clientId, registeredClientIds[0]);
+    // alice holds the role mcp-admin, so Keycloak grants the mcp:admin the Inspector asked for.
+    assert.ok(whoami.scopes?.includes('mcp:tools'), output());
+    assert.ok(whoami.scopes?.includes('mcp:admin'), output());
+  });
+
+  it('bob: the same registration and request for mcp:admin, but Keycloak leaves it out (role gate)', async () => {
+    const { run, output } = await withLogin('bob', [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'whoami',
+      '--format',
+      'json',
+    ]);
+    assert.equal(run.code, 0, output());
+    const whoami = whoamiResult(run.stdout);
+    assert.equal(whoami.username, 'bob');
+    assert.equal(whoami.clientId, registeredClientIds[1]);
+    assert.ok(whoami.scopes?.includes('mcp:tools'), output());
+    assert.ok(!whoami.scopes?.includes('mcp:admin'), `bob's token carries mcp:admin: ${output()}`);
+  });
+});
+
+function whoamiResult(stdout: string): { username?: string; clientId?: string; scopes?: string[] } {
+  const parsed = JSON.parse(stdout) as {
+    result?: { structuredContent?: { username?: string; clientId?: string; scopes?: string[] } };
+  };
+  return parsed.result?.structuredContent ?? {};
+}
+
+/** The URL the stand-in browser received, or the one the Inspector printed ("Please navigate to: …"). */
+async function authorizationUrl(
+  openedFile: string,
+  output: () => string,
+  exited: () => boolean,
+): Promise<URL> {
+  for (let attempt = 0; attempt < 300 && !exited(); attempt += 1) {
+    const opened = await readFile(openedFile, 'utf8').catch(() => '');
+    if (opened) return new URL(opened);
+    const printed = /Please navigate to:\s*(\S+)/.exec(output())?.[1];
+    if (printed) return new URL(printed);
+    await sleep(200);
+  }
+  throw new Error(`the Inspector never asked for an authorization:\n${output()}`);
+}
