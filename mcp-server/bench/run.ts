@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { SEMI_SPACE_NODE_OPTION } from '../src/heapTuning.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
@@ -76,7 +77,8 @@ interface ServerProcess {
  * production does not carry. BENCH_RUNNER=tsx measures the `npm start` way instead.
  */
 async function serverCommand(): Promise<string[]> {
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // As production starts it (the image's NODE_OPTIONS, the launcher's argv); BENCH_NODE_FLAGS come after.
+  const flags = [SEMI_SPACE_NODE_OPTION, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   if (process.env.BENCH_RUNNER === 'tsx') return [...flags, '--import', 'tsx', join(HERE, 'server.ts')];
   // Two levels below mcp-server/, like the image's dist/src/main.js, so paths relative to the module (the
   // console's static files) resolve the same way.
@@ -259,6 +261,11 @@ async function main(): Promise<void> {
     noauth: await startMcpServer('noauth', env),
   };
   const rounds: Record<'auth' | 'noauth', Round[]> = { auth: [], noauth: [] };
+  const idleRssMb = {
+    auth: Math.round((await rssMb(servers.auth.child.pid as number)) * 10) / 10,
+    noauth: Math.round((await rssMb(servers.noauth.child.pid as number)) * 10) / 10,
+  };
+  console.log(`[bench] RSS at start (idle): auth ${idleRssMb.auth} MB, noauth ${idleRssMb.noauth} MB`);
   try {
     for (const mode of ['auth', 'noauth'] as const) {
       await sanity(servers[mode].url, tokens[0] as string);
@@ -284,6 +291,7 @@ async function main(): Promise<void> {
   }
 
   const summary = (mode: 'auth' | 'noauth') => ({
+    idleRssMb: idleRssMb[mode],
     reqPerSec: median(rounds[mode].map((r) => r.reqPerSec)),
     p50Ms: median(rounds[mode].map((r) => r.p50Ms)),
     p99Ms: median(rounds[mode].map((r) => r.p99Ms)),

@@ -6,6 +6,7 @@
 // This file exists only for the benchmark; nothing in src/ can turn authentication off.
 import type { AccessTokenVerifier, VerifiedToken } from '../src/auth/verifyAccessToken.ts';
 import { loadConfig } from '../src/config.ts';
+import { tuneHeap } from '../src/heapTuning.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import type { Admission, UsageStore } from '../src/store/usageStore.ts';
@@ -14,6 +15,7 @@ const mode = process.env.BENCH_MODE;
 if (mode !== 'auth' && mode !== 'noauth') throw new Error('BENCH_MODE must be auth or noauth');
 
 const config = loadConfig(process.env);
+tuneHeap(config.heapGrowingPercent); // as main.ts does
 const logger = createLogger(config.logLevel);
 
 function noAuthOverrides(): { verifier: AccessTokenVerifier; store: UsageStore } {

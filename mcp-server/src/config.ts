@@ -54,6 +54,8 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly metricsEnabled: boolean;
   readonly shutdownGraceSeconds: number;
+  /** V8 old-generation headroom over the live heap after a full GC, in percent; 0 = V8's own heuristics. */
+  readonly heapGrowingPercent: number;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -196,6 +198,7 @@ const schema = z.object({
   MCP_TRUST_PROXY: boolean('MCP_TRUST_PROXY').default(false),
   MCP_METRICS_ENABLED: boolean('MCP_METRICS_ENABLED').default(true),
   MCP_SHUTDOWN_GRACE_SECONDS: integer('MCP_SHUTDOWN_GRACE_SECONDS', 0, 600).default(10),
+  MCP_HEAP_GROWING_PERCENT: integer('MCP_HEAP_GROWING_PERCENT', 0, 1000).default(50),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} ${got(i.input)}` })
     .default('info'),
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.MCP_TRUST_PROXY,
     metricsEnabled: e.MCP_METRICS_ENABLED,
     shutdownGraceSeconds: e.MCP_SHUTDOWN_GRACE_SECONDS,
+    heapGrowingPercent: e.MCP_HEAP_GROWING_PERCENT,
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),
     clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
     requiredScope: e.MCP_REQUIRED_SCOPE,

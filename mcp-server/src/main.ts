@@ -1,5 +1,6 @@
 // Process entry: config → logger → store → verifier → app → listen; graceful shutdown on SIGINT/SIGTERM.
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { tuneHeap } from './heapTuning.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './server.ts';
 
@@ -15,6 +16,7 @@ function readConfig(): Config {
 }
 
 const config = readConfig();
+tuneHeap(config.heapGrowingPercent);
 const logger = createLogger(config.logLevel);
 const running = await startServer({ config, logger });
 

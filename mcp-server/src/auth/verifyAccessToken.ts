@@ -132,10 +132,23 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
   const resolvers = new Map([...keySets].map(([issuer, keySet]) => [issuer, keyResolver(keySet)]));
 
+  // The kids each key set publishes, read at most once a second: jose's jwks() returns a structuredClone of
+  // the whole set, too costly for every cache hit. A reload is seen within that second.
+  const publishedKids = new Map<RemoteKeySet, { kids: (string | undefined)[]; readAtMs: number }>();
+  function kidsOf(keySet: RemoteKeySet): (string | undefined)[] {
+    const now = Date.now();
+    let seen = publishedKids.get(keySet);
+    if (!seen || now - seen.readAtMs >= 1_000) {
+      seen = { kids: (keySet.jwks()?.keys ?? []).map((k) => k.kid), readAtMs: now };
+      publishedKids.set(keySet, seen);
+    }
+    return seen.kids;
+  }
+
   function stillTrusted(entry: CachedToken): boolean {
     if (!entry.keySet.fresh) return false;
-    const keys = entry.keySet.jwks()?.keys ?? [];
-    return entry.kid === undefined ? keys.length === 1 : keys.some((k) => k.kid === entry.kid);
+    const kids = kidsOf(entry.keySet);
+    return entry.kid === undefined ? kids.length === 1 : kids.includes(entry.kid);
   }
 
   async function verifyFully(token: string): Promise<CachedToken> {
@@ -191,6 +204,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       if (error instanceof AuthError) report({ ok: false, code: error.code });
       throw error;
     }
+    // A full verification may have reloaded the key set: read its kids afresh on the next hit.
+    publishedKids.delete(entry.keySet);
     if (key) cache.set(key, entry, entry.verified.expiresAt * 1000);
     report({ ok: true, cached: false });
     return entry.verified;

@@ -252,13 +252,12 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
       callCount = admission.count;
     }
 
-    const aborted = new AbortController();
-    const onClose = () => {
-      if (!ctx.res.writableFinished) aborted.abort();
-    };
-    ctx.res.once('close', onClose);
     const started = isToolCall ? performance.now() : 0;
-    const answer = await transport.request(request, authInfoFor(verified, callCount), aborted.signal);
+    const pending = transport.request(request, authInfoFor(verified, callCount));
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) pending.cancel();
+    });
+    const answer = await pending.answer;
     if (isToolCall) {
       const tool = toolName as string;
       metrics.toolCallDuration.observe({ tool }, (performance.now() - started) / 1000);

@@ -22,6 +22,12 @@ import type {
 
 type JsonRpcAnswer = Extract<JSONRPCMessage, { id: RequestId }> & { result?: unknown; error?: unknown };
 
+export interface PendingRequest {
+  answer: Promise<JsonRpcAnswer>;
+  /** The HTTP client went away: cancel the handler; `answer` then never resolves. */
+  cancel(): void;
+}
+
 interface Pending {
   originalId: RequestId;
   resolve(answer: JsonRpcAnswer): void;
@@ -59,31 +65,32 @@ export class MultiplexTransport implements Transport {
   }
 
   /**
-   * Runs one JSON-RPC request through the server and resolves with its answer (result or error), under the
-   * caller's id. `signal` aborting (the HTTP client went away) cancels the handler the SDK way.
+   * Runs one JSON-RPC request through the server: `answer` resolves with its answer (result or error), under
+   * the caller's id. `cancel()` (the HTTP client went away) cancels the handler the SDK way and drops the
+   * answer. A callback rather than an AbortSignal: an AbortController per request is measurable at
+   * thousands of requests per second, and almost none is ever aborted.
    */
-  request(message: JSONRPCRequest, authInfo: AuthInfo, signal?: AbortSignal): Promise<JsonRpcAnswer> {
+  request(message: JSONRPCRequest, authInfo: AuthInfo): PendingRequest {
     const id = this.nextId++;
     if (this.nextId >= Number.MAX_SAFE_INTEGER) this.nextId = 1;
-    return new Promise<JsonRpcAnswer>((resolve) => {
+    const answer = new Promise<JsonRpcAnswer>((resolve) => {
       this.pending.set(id, { originalId: message.id, resolve });
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (!this.pending.delete(id)) return;
-          this.deliver(
-            {
-              jsonrpc: '2.0',
-              method: 'notifications/cancelled',
-              params: { requestId: id, reason: 'HTTP client disconnected' },
-            },
-            authInfo,
-          );
-        },
-        { once: true },
-      );
-      this.deliver({ ...message, id }, authInfo);
     });
+    this.deliver({ ...message, id }, authInfo);
+    return {
+      answer,
+      cancel: () => {
+        if (!this.pending.delete(id)) return; // already answered
+        this.deliver(
+          {
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: id, reason: 'HTTP client disconnected' },
+          },
+          authInfo,
+        );
+      },
+    };
   }
 
   /** A notification from the client (e.g. notifications/initialized): delivered, nothing to answer. */

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
         trustProxy: false,
         metricsEnabled: true,
         shutdownGraceSeconds: 10,
+        heapGrowingPercent: 50,
       },
     );
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.algorithms));
@@ -144,6 +145,7 @@ describe('loadConfig', () => {
       MCP_STORE_FAILURE_MODE: 'open',
       MCP_ALLOWED_ORIGINS: 'http://localhost:6274,http://127.0.0.1:6274',
       MCP_TRUST_PROXY: 'true',
+      MCP_HEAP_GROWING_PERCENT: '0',
     });
     assert.equal(config.jwksCacheMaxAgeSeconds, 5);
     assert.equal(config.jwksCooldownSeconds, 0);
@@ -154,6 +156,7 @@ describe('loadConfig', () => {
     assert.equal(config.storeFailureMode, 'open');
     assert.deepEqual(config.allowedOrigins, ['http://localhost:6274', 'http://127.0.0.1:6274']);
     assert.equal(config.trustProxy, true);
+    assert.equal(config.heapGrowingPercent, 0);
   });
 
   for (const [variable, value] of [
@@ -163,6 +166,7 @@ describe('loadConfig', () => {
     ['MCP_ALLOWED_ORIGINS', 'http://localhost:6274/path'],
     ['MCP_TRUST_PROXY', 'yes'],
     ['MCP_RATE_LIMIT', '-1'],
+    ['MCP_HEAP_GROWING_PERCENT', '50%'],
   ] as const) {
     it(`rejects ${variable}=${JSON.stringify(value)} naming ${variable}`, () => {
       const error = configError({ [variable]: value });

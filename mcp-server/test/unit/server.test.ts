@@ -57,17 +57,14 @@ describe('MultiplexTransport', () => {
     });
     const transport = new MultiplexTransport();
     await server.connect(transport);
-    const controller = new AbortController();
     let answered = false;
-    void transport
-      .request(
-        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } },
-        authInfoFor(caller, 1),
-        controller.signal,
-      )
-      .then(() => (answered = true));
+    const pending = transport.request(
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } },
+      authInfoFor(caller, 1),
+    );
+    void pending.answer.then(() => (answered = true));
     await running;
-    controller.abort();
+    pending.cancel();
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(aborted, true, 'the tool saw the cancellation');
     assert.equal(answered, false, 'nobody waits for the answer any more');
@@ -87,7 +84,7 @@ describe('MultiplexTransport', () => {
       transport.request(
         { jsonrpc: '2.0', id: 'same', method: 'tools/call', params: { name: 'echo', arguments: {} } },
         authInfoFor({ ...caller, subject }, null),
-      );
+      ).answer;
     const [a, b] = await Promise.all([call('alice'), call('bob')]);
     assert.equal(a.id, 'same');
     assert.equal(b.id, 'same');
