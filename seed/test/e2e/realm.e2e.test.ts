@@ -132,11 +132,30 @@ describe('the imported mcp realm', { concurrency: false }, () => {
     }
   });
 
-  it('anonymous DCR refuses a non-loopback redirect URI and a scope off the allowed list', async () => {
+  it('anonymous DCR refuses a non-loopback redirect URI and a scope off the allowed list (service_account)', async () => {
     const remote = await register({ redirect_uris: ['https://attacker.example/callback'] });
     assert.equal(remote.status, 403);
-    const admin = await register({ redirect_uris: ['http://127.0.0.1:40112/cb'], scope: 'openid mcp:admin' });
-    assert.equal(admin.status, 403);
+    const offList = await register({
+      redirect_uris: ['http://127.0.0.1:40112/cb'],
+      scope: 'openid service_account',
+    });
+    assert.equal(offList.status, 403);
+  });
+
+  it("anonymous DCR accepts every scope of the MCP server's metadata (mcp:admin too: the role gates it)", async () => {
+    // What MCP Inspector v2 sends: the server's scopes_supported plus offline_access.
+    const response = await register({
+      redirect_uris: ['http://127.0.0.1:40113/cb'],
+      token_endpoint_auth_method: 'none',
+      scope: 'mcp:tools mcp:admin offline_access',
+    });
+    assert.equal(response.status, 201);
+    const client = (await response.json()) as typeof registered & { scope?: string };
+    await fetch(client.registration_client_uri, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${client.registration_access_token}` },
+    });
+    assert.deepEqual(client.scope?.split(' ').sort(), ['mcp:admin', 'mcp:tools', 'offline_access']);
   });
 
   it('keeps the built-in client scopes and lists mcp:tools for hosts', async () => {
