@@ -118,19 +118,30 @@ interface MemorySample {
   external: number;
 }
 
-/** process.memoryUsage() of the server, in MB, asked over IPC. */
-function memoryOf(child: ChildProcess): Promise<MemorySample> {
+interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  p99Ms: number;
+}
+
+/** process.memoryUsage() of the server, in MB, and its GC pauses since the last ask, over IPC. */
+function memoryOf(child: ChildProcess): Promise<{ memory: MemorySample; gc: GcPauses }> {
   return new Promise((ok) => {
     const onMessage = (message: unknown) => {
-      const memory = (message as { memory?: MemorySample }).memory;
+      const { memory, gc } = message as { memory?: MemorySample; gc: GcPauses };
       if (!memory) return;
       child.off('message', onMessage);
       const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+      const ms = (n: number) => Math.round(n * 100) / 100;
       ok({
-        rss: mb(memory.rss),
-        heapTotal: mb(memory.heapTotal),
-        heapUsed: mb(memory.heapUsed),
-        external: mb(memory.external),
+        memory: {
+          rss: mb(memory.rss),
+          heapTotal: mb(memory.heapTotal),
+          heapUsed: mb(memory.heapUsed),
+          external: mb(memory.external),
+        },
+        gc: { count: gc.count, totalMs: ms(gc.totalMs), maxMs: ms(gc.maxMs), p99Ms: ms(gc.p99Ms) },
       });
     };
     child.on('message', onMessage);
@@ -175,6 +186,8 @@ interface Round {
   maxRssMb: number;
   /** The server's own figures at the end of the round (heap vs RSS: where the memory is). */
   memoryAtEndMb: MemorySample;
+  /** The server's GC pauses during the round. */
+  gc: GcPauses;
 }
 
 async function load(server: ServerProcess, tokens: string[], seconds: number): Promise<Round> {
@@ -203,9 +216,10 @@ async function load(server: ServerProcess, tokens: string[], seconds: number): P
     ],
   });
   clearInterval(sampler);
-  const memoryAtEndMb = await memoryOf(server.child);
+  const { memory: memoryAtEndMb, gc } = await memoryOf(server.child);
   return {
     memoryAtEndMb,
+    gc,
     reqPerSec: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -278,7 +292,7 @@ async function main(): Promise<void> {
         rounds[mode].push(round);
         const m = round.memoryAtEndMb;
         console.log(
-          `[bench] round ${r} ${mode.padEnd(6)} ${round.reqPerSec} req/s  p50 ${round.p50Ms} ms  p99 ${round.p99Ms} ms  RSS max ${round.maxRssMb} MB (at end: heap ${m.heapUsed}/${m.heapTotal} MB, external ${m.external} MB)  non-2xx ${round.non2xx}  errors ${round.errors}`,
+          `[bench] round ${r} ${mode.padEnd(6)} ${round.reqPerSec} req/s  p50 ${round.p50Ms} ms  p99 ${round.p99Ms} ms  RSS max ${round.maxRssMb} MB (at end: heap ${m.heapUsed}/${m.heapTotal} MB, external ${m.external} MB)  GC ${round.gc.count} pauses, ${round.gc.totalMs} ms, max ${round.gc.maxMs} ms  non-2xx ${round.non2xx}  errors ${round.errors}`,
         );
       }
     }

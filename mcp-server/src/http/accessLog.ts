@@ -37,7 +37,8 @@ export function accessLog(options: { logger: Logger }): Middleware<AppState> {
           reqId: requestId,
           method: ctx.method,
           path: ctx.path,
-          status: ctx.res.statusCode,
+          // Koa's default 404 until a status is sent; a request abandoned before that has none.
+          status: ctx.res.headersSent ? ctx.res.statusCode : null,
           ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
           ...(auth ? { sub: auth.subject, client: auth.clientId } : {}),
           ...(authFailure ? { authFailure } : {}),

@@ -13,7 +13,8 @@ export function httpMetrics(options: { metrics: Metrics }): Middleware {
         {
           route: typeof route === 'string' ? route : 'unmatched',
           method: ctx.method,
-          status: String(ctx.res.statusCode),
+          // Not Koa's default 404 for a request the client abandoned before any status was sent.
+          status: ctx.res.headersSent ? String(ctx.res.statusCode) : 'aborted',
         },
         (performance.now() - started) / 1000,
       );

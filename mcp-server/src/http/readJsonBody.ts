@@ -23,16 +23,32 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   const tooLarge = () => new RequestBodyError(413, `Request body larger than ${limitBytes} bytes`);
   if (Number(req.headers['content-length'] ?? 0) > limitBytes) throw tooLarge();
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Stop buffering at the limit; a lying or absent Content-Length must not let a client fill memory.
-    if (size > limitBytes) throw tooLarge();
-    chunks.push(chunk);
-  }
+  // Events rather than `for await`: an async iterator per request is measurable garbage at thousands of
+  // requests per second.
+  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
+    if (req.readableEnded) return resolve([]); // already consumed: nothing more will come
+    const received: Buffer[] = [];
+    let size = 0;
+    const done = (error?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      if (error) reject(error);
+      else resolve(received);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      // Stop buffering at the limit; a lying or absent Content-Length must not let a client fill memory.
+      // The caller answers 413 and closes the connection, so the rest is never read.
+      if (size > limitBytes) done(tooLarge());
+      else received.push(chunk);
+    };
+    const onEnd = () => done();
+    const onError = (error: Error) => done(new RequestBodyError(400, `Request body: ${error.message}`));
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    const text =
+      chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    return JSON.parse(text) as unknown;
   } catch {
     throw new RequestBodyError(400, 'Parse error: Invalid JSON');
   }

@@ -139,6 +139,8 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
       body = await readJsonBody(ctx.req, limit);
     } catch (error) {
       if (!(error instanceof RequestBodyError)) throw error;
+      // The rest of an oversized body is never read: close the connection once the 413 is out.
+      if (error.status === 413) ctx.set('Connection', 'close');
       return jsonRpcError(
         ctx,
         error.status,

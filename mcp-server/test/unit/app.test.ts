@@ -2,7 +2,7 @@
 // never reaches the logs. Real verifier against a local JWKS; the store is an in-memory fake.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -406,6 +406,41 @@ describe('createApp', () => {
         for (const t of sentTokens) {
           assert.ok(!line.includes(t) && !line.includes(t.split('.')[2] as string), `token in log: ${line}`);
         }
+      }
+    });
+
+    it('a request the client abandons before any answer is logged as aborted, not as Koa’s default 404', async () => {
+      const server = createServer(app.callback());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      try {
+        const closed = new Promise<void>((resolve) =>
+          server.once('request', (_req, res) => res.once('close', resolve)),
+        );
+        const socket = connect(port, '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        // Headers and half a body; then the client goes away while the server waits for the rest.
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n` +
+            `Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
+            `Content-Length: 100\r\n\r\n{"jsonrpc":`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.destroy();
+        await closed;
+        await new Promise((resolve) => setImmediate(resolve));
+        const access = logs.lines
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .filter((l) => l.msg === 'request');
+        assert.equal(access.length, 1);
+        assert.equal(access[0]?.aborted, true);
+        assert.equal(access[0]?.status, null);
+        const metrics = await app.metrics.registry.metrics();
+        assert.match(metrics, /http_request_duration_seconds_count\{[^}]*status="aborted"[^}]*\} 1/);
+        assert.doesNotMatch(metrics, /status="404"/);
+      } finally {
+        server.closeAllConnections();
+        server.close();
       }
     });
   });

@@ -3,6 +3,8 @@
 // Real verifier against a local JWKS; the store is the in-memory fake with the Valkey script's semantics.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp, type McpApp } from '../../src/app.ts';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from '../../src/auth/verifyAccessToken.ts';
@@ -263,6 +265,51 @@ describe('/mcp authorization, limits and transport rules', () => {
       build({ MCP_MAX_BODY_BYTES: '2048' });
       const res = await post({}, { ...call('whoami'), pad: 'x'.repeat(4096) }, 413);
       assert.equal(res.body.error.code, -32000);
+    });
+
+    it('a streamed body without Content-Length is cut at the limit too → 413, connection closed, server fine', async () => {
+      build({ MCP_MAX_BODY_BYTES: '2048' });
+      const server = createServer(app.callback());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const token = await issuer.sign({});
+      try {
+        const answer = await new Promise<{ status: number; connection: string; body: string }>(
+          (resolve, reject) => {
+            const req = httpRequest(
+              {
+                port,
+                host: '127.0.0.1',
+                method: 'POST',
+                path: '/mcp',
+                headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, // chunked: no length
+              },
+              (res) => {
+                let body = '';
+                res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+                res.on('end', () =>
+                  resolve({
+                    status: res.statusCode ?? 0,
+                    connection: String(res.headers.connection),
+                    body,
+                  }),
+                );
+              },
+            );
+            req.on('error', reject);
+            req.write(`{"jsonrpc":"2.0","id":1,"method":"ping","pad":"${'x'.repeat(1500)}`);
+            // The rest arrives later, past the limit; the server must not wait for an end that never comes.
+            setTimeout(() => req.write('y'.repeat(1500)), 20);
+          },
+        );
+        assert.equal(answer.status, 413, answer.body);
+        assert.equal(answer.connection, 'close');
+        assert.equal(JSON.parse(answer.body).error.code, -32000);
+        await post({}, call('whoami'), 200);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
     });
   });
 
