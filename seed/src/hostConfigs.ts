@@ -3,6 +3,11 @@
 import type { StackCard } from './stackCard.ts';
 
 const SERVER_NAME = 'mcp-keycloak-stack';
+/** The Inspector release the client tests run (mcp-server/test/clients/inspector/package.json). */
+export const INSPECTOR_VERSION = '2.12.0';
+const INSPECTOR_PACKAGE = `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`;
+/** The v2 CLI's default OAuth callback listener, one of the mcp-inspector preset's redirect URIs. */
+const INSPECTOR_CLI_CALLBACK = 'http://127.0.0.1:6276/oauth/callback';
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
 export function hostConfigs(card: StackCard): { host: string; title: string; text: string }[] {
@@ -46,16 +51,21 @@ export function hostConfigs(card: StackCard): { host: string; title: string; tex
       json({ mcpServers: { [SERVER_NAME]: { url } } }) +
       (preset('cursor') ? `\nclient ID where DCR is off: ${preset('cursor')}` : ''),
   });
+  const inspector = preset('mcp-inspector');
+  const inspectorCli = `npx ${INSPECTOR_PACKAGE} --cli ${url}${inspector ? ` --client-id ${inspector}` : ''}`;
   blocks.push({
     host: 'mcp-inspector',
-    title: 'MCP Inspector — npx @modelcontextprotocol/inspector, then in the UI',
+    title: `MCP Inspector v2 — the CLI does OAuth itself (tested ${INSPECTOR_VERSION}; needs Node >= 22.19)`,
     text: [
-      'Transport Type: Streamable HTTP',
-      `URL: ${url}`,
-      ...(preset('mcp-inspector')
-        ? [`Authentication > OAuth 2.0 Flow > Client ID: ${preset('mcp-inspector')}`]
-        : []),
-      'Scope: openid mcp:tools',
+      `${inspectorCli} --method tools/list`,
+      `${inspectorCli} --stored-auth-only --method tools/call --tool-name whoami`,
+      ...(inspector
+        ? [
+            `# ${inspector} is the seeded client (where DCR is off); without --client-id it registers itself (DCR).`,
+            `# Callback: the default ${INSPECTOR_CLI_CALLBACK}; headless: MCP_INSPECTOR_SECRET_STORE=file`,
+            `# web UI: npx ${INSPECTOR_PACKAGE}, Server Settings > OAuth Settings > Client ID: ${inspector}`,
+          ]
+        : [`# headless: MCP_INSPECTOR_SECRET_STORE=file; web UI: npx ${INSPECTOR_PACKAGE}`]),
     ].join('\n'),
   });
   const librechat = card.clients.presets?.librechat;

@@ -4,7 +4,7 @@ import { consoleClient, hostPreset, PRESET_NAMES } from '../src/clients/presets.
 import { publicClientRepresentation } from '../src/clients/ensurePublicClient.ts';
 import { loadSeedConfig } from '../src/config.ts';
 import { doctorOptions } from '../src/doctor/config.ts';
-import { hostConfigs } from '../src/hostConfigs.ts';
+import { hostConfigs, INSPECTOR_VERSION } from '../src/hostConfigs.ts';
 import { presetOptions } from '../src/seed.ts';
 import type { StackCard } from '../src/stackCard.ts';
 
@@ -60,6 +60,26 @@ describe('host presets and the console client', () => {
     );
   });
 
+  it('mcp-inspector: the web UI on :6274 and the v2 CLI callback on :6276, scopes as the CLI asks them', () => {
+    const spec = hostPreset('mcp-inspector', presetOptions(loadSeedConfig(base)));
+    for (const uri of [
+      'http://localhost:6274/oauth/callback',
+      'http://127.0.0.1:6274/oauth/callback',
+      'http://127.0.0.1:6276/oauth/callback',
+      'http://localhost:6276/oauth/callback',
+    ])
+      assert.ok(spec.redirectUris.includes(uri), uri);
+    assert.ok(spec.redirectUris.every((u) => /^http:\/\/(localhost|127\.0\.0\.1):627[46]\/oauth\//.test(u)));
+    // The CLI asks for the server's scopes_supported (mcp:tools mcp:admin) and offline_access.
+    assert.deepEqual([...spec.defaultScopes, ...spec.optionalScopes].sort(), [
+      'mcp:admin',
+      'mcp:tools',
+      'offline_access',
+    ]);
+    assert.equal(publicClientRepresentation(spec).publicClient, true);
+    assert.equal(publicClientRepresentation(spec).attributes?.['pkce.code.challenge.method'], 'S256');
+  });
+
   it('printed configurations point at the stack and name the preset client IDs', () => {
     const card = {
       mcpUrl: 'http://localhost:3000/mcp',
@@ -71,6 +91,10 @@ describe('host presets and the console client', () => {
             redirectUris: ['http://localhost:3080/api/mcp/my-mcp/oauth/callback'],
           },
           'mcp-remote': { clientId: 'mcp-remote', redirectUris: ['http://localhost:4444/oauth/callback'] },
+          'mcp-inspector': {
+            clientId: 'mcp-inspector',
+            redirectUris: ['http://127.0.0.1:6276/oauth/callback'],
+          },
         },
       },
     } as unknown as StackCard;
@@ -81,6 +105,17 @@ describe('host presets and the console client', () => {
     assert.match(text, / {2}my-mcp:\n {4}type: streamable-http/);
     assert.match(text, /token_url: http:\/\/localhost:8080\/realms\/mcp\/protocol\/openid-connect\/token/);
     assert.match(text, /npx mcp-remote http:\/\/localhost:3000\/mcp 4444 --static-oauth-client-info/);
+    const inspector = hostConfigs(card).find((b) => b.host === 'mcp-inspector');
+    assert.match(inspector?.title ?? '', new RegExp(`tested ${INSPECTOR_VERSION.replace(/\./g, '\\.')}`));
+    assert.deepEqual(
+      inspector?.text.split('\n').filter((l) => !l.startsWith('#')),
+      ['--method tools/list', '--stored-auth-only --method tools/call --tool-name whoami'].map(
+        (rest) =>
+          `npx @modelcontextprotocol/inspector@${INSPECTOR_VERSION} --cli http://localhost:3000/mcp --client-id mcp-inspector ${rest}`,
+      ),
+    );
+    assert.match(inspector?.text ?? '', /OAuth Settings > Client ID: mcp-inspector/);
+    assert.doesNotMatch(inspector?.text ?? '', /OAuth 2\.0 Flow/);
   });
 
   it('doctor options: environment first, then the card; a missing URL is named', () => {

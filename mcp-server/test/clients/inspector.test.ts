@@ -4,21 +4,27 @@
 // callback listener. Without a terminal it runs that flow only with MCP_AUTO_OPEN_ENABLED=true; it then "opens a
 // browser" through the `open` package's xdg-open, which honours BROWSER: a stand-in records the URL and headless
 // Chromium logs in on Keycloak's form. Inspector v2 needs Node >= 22: setup-node22-tools.sh provisions Node 22
-// and the Inspector in the stack's cache directory (npm test runs it).
+// and the Inspector in the stack's cache directory (npm test runs it). The last case runs the command lines the
+// seed prints (`npm run seed -- configs mcp-inspector`): the seeded `mcp-inspector` client, no registration.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
+import { hostConfigs, INSPECTOR_VERSION } from '../../../seed/src/hostConfigs.ts';
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
 import { launchChromium, screenshotDir, submitKeycloakLogin, untilRedirected } from './support/browser.ts';
 import { keycloakAdmin } from './support/consoleClient.ts';
 import { assertNode22Tools, inspectorV2Package, node22Bin } from './support/node22.ts';
+
+/** The v2 CLI's callback listener when no --callback-url is given (a redirect URI of the mcp-inspector preset). */
+const DEFAULT_CALLBACK_URL = 'http://127.0.0.1:6276/oauth/callback';
 
 interface Run {
   code: number | null;
@@ -34,8 +40,8 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
   let callbackUrl: string;
   const registeredClientIds: string[] = [];
 
-  /** The Inspector's CLI on Node 22 as `who`: a HOME of its own (secret store: a file there, no keychain here). */
-  function inspector(who: string, args: string[]): { done: Promise<Run>; output: () => string } {
+  /** The Inspector's CLI on Node 22 in HOME work/<home> (secret store: a file there, no keychain here). */
+  function inspector(home: string, args: string[]): { done: Promise<Run>; output: () => string } {
     const run: Run = { code: null, stdout: '', stderr: '' };
     const child = spawn(
       node22Bin(),
@@ -43,11 +49,11 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
       {
         env: {
           PATH: process.env.PATH ?? '',
-          HOME: join(work, who),
+          HOME: join(work, home),
           NO_COLOR: '1',
           MCP_INSPECTOR_SECRET_STORE: 'file',
           MCP_AUTO_OPEN_ENABLED: 'true',
-          BROWSER: join(work, who, 'browser.sh'),
+          BROWSER: join(work, home, 'browser.sh'),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -63,33 +69,41 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
     return { done, output: () => `${run.stderr}\n${run.stdout}` };
   }
 
+  /** The target and a callback on a free port, for the cases where the Inspector registers itself (DCR). */
+  const dcr = (...args: string[]) => [card.mcpUrl, '--callback-url', callbackUrl, ...args];
+
   /**
-   * Runs the Inspector with no stored login: it registers and asks for an authorization; Chromium (a context of
-   * its own per user) logs `who` in on Keycloak's form and lands on the Inspector's callback.
+   * Runs the Inspector (`args`: the target and options) with no stored login in HOME work/<home> (default `who`):
+   * it registers unless given a client id, and asks for an authorization; Chromium (a context of its own per
+   * user) logs `who` in on Keycloak's form and lands on the Inspector's callback (default the DCR cases' one).
    */
   async function withLogin(
     who: string,
     args: string[],
+    { home = who, callback = callbackUrl }: { home?: string; callback?: string } = {},
   ): Promise<{ run: Run; url: URL; output: () => string }> {
-    await mkdir(join(work, who), { recursive: true });
-    const opened = join(work, who, 'opened-url');
-    await writeFile(join(work, who, 'browser.sh'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
-    await chmod(join(work, who, 'browser.sh'), 0o755);
-    const { done, output } = inspector(who, [card.mcpUrl, '--callback-url', callbackUrl, ...args]);
+    await mkdir(join(work, home), { recursive: true });
+    const opened = join(work, home, 'opened-url');
+    await writeFile(join(work, home, 'browser.sh'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+    await chmod(join(work, home, 'browser.sh'), 0o755);
+    const { done, output } = inspector(home, args);
     let exited = false;
     void done.then(() => (exited = true));
     const url = await authorizationUrl(opened, output, () => exited);
-    registeredClientIds.push(url.searchParams.get('client_id') ?? '');
+    const clientId = url.searchParams.get('client_id') ?? '';
+    // Registered clients are deleted after the tests; a seeded preset never is.
+    const presetIds = Object.values(card.clients.presets ?? {}).map((p) => p.clientId);
+    if (!presetIds.includes(clientId)) registeredClientIds.push(clientId);
 
     browser ??= await launchChromium();
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url.href);
     await page.locator('#kc-form-login').waitFor();
-    await page.screenshot({ path: join(shots, `${who}-01-keycloak-login.png`) });
+    await page.screenshot({ path: join(shots, `${home}-01-keycloak-login.png`) });
     await submitKeycloakLogin(page, user(card, who));
-    await untilRedirected(page, (u) => u.href.startsWith(callbackUrl)); // it asks prompt=consent
-    await page.screenshot({ path: join(shots, `${who}-02-inspector-callback.png`) });
+    await untilRedirected(page, (u) => u.href.startsWith(callback)); // it asks prompt=consent
+    await page.screenshot({ path: join(shots, `${home}-02-inspector-callback.png`) });
     await context.close();
     return { run: await done, url, output };
   }
@@ -114,7 +128,7 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
   });
 
   it('registers itself, logs alice in through Keycloak (PKCE S256) and lists the tools', async () => {
-    const { run, url, output } = await withLogin('alice', ['--method', 'tools/list', '--format', 'json']);
+    const { run, url, output } = await withLogin('alice', dcr('--method', 'tools/list', '--format', 'json'));
     assert.equal(url.origin + url.pathname, `${card.issuer}/protocol/openid-connect/auth`);
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.match(url.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
@@ -142,18 +156,10 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
 
   it('calls whoami with the tokens it stored (--stored-auth-only: no second login)', async () => {
     assert.ok(registeredClientIds[0], 'the login test did not run');
-    const { done, output } = inspector('alice', [
-      card.mcpUrl,
-      '--callback-url',
-      callbackUrl,
-      '--stored-auth-only',
-      '--method',
-      'tools/call',
-      '--tool-name',
-      'whoami',
-      '--format',
-      'json',
-    ]);
+    const { done, output } = inspector(
+      'alice',
+      dcr('--stored-auth-only', '--method', 'tools/call', '--tool-name', 'whoami', '--format', 'json'),
+    );
     const run = await done;
     assert.equal(run.code, 0, output());
     const whoami = whoamiResult(run.stdout);
@@ -165,14 +171,10 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
   });
 
   it('bob: the same registration and request for mcp:admin, but Keycloak leaves it out (role gate)', async () => {
-    const { run, output } = await withLogin('bob', [
-      '--method',
-      'tools/call',
-      '--tool-name',
-      'whoami',
-      '--format',
-      'json',
-    ]);
+    const { run, output } = await withLogin(
+      'bob',
+      dcr('--method', 'tools/call', '--tool-name', 'whoami', '--format', 'json'),
+    );
     assert.equal(run.code, 0, output());
     const whoami = whoamiResult(run.stdout);
     assert.equal(whoami.username, 'bob');
@@ -180,7 +182,80 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
     assert.ok(whoami.scopes?.includes('mcp:tools'), output());
     assert.ok(!whoami.scopes?.includes('mcp:admin'), `bob's token carries mcp:admin: ${output()}`);
   });
+
+  it('the printed config: the seeded mcp-inspector client (--client-id, default callback), then whoami', async () => {
+    const preset = card.clients.presets?.['mcp-inspector'];
+    assert.ok(preset, 'the stack card has no mcp-inspector preset (SEED_PRESETS)');
+    assert.ok(preset.redirectUris.includes(DEFAULT_CALLBACK_URL), preset.redirectUris.join(' '));
+    const installed = JSON.parse(await readFile(join(inspectorV2Package(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(INSPECTOR_VERSION, installed.version, 'the printed version is not the tested one');
+    // `npx @modelcontextprotocol/inspector@<version> --cli <args>`, exactly as printed: a login, then stored tokens.
+    const printed = (hostConfigs(card).find((b) => b.host === 'mcp-inspector')?.text ?? '')
+      .split('\n')
+      .filter((line) => line.startsWith('npx '))
+      .map((line) => line.split(' '));
+    assert.equal(printed.length, 2, 'two printed command lines');
+    for (const words of printed) {
+      assert.deepEqual(words.slice(0, 3), [
+        'npx',
+        `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`,
+        '--cli',
+      ]);
+      assert.deepEqual(words.slice(3, 6), [card.mcpUrl, '--client-id', preset.clientId]);
+    }
+    const [login, stored] = printed.map((words) => [...words.slice(3), '--format', 'json']);
+
+    await untilPortFree(new URL(DEFAULT_CALLBACK_URL));
+    const { run, url, output } = await withLogin('alice', login ?? [], {
+      home: 'alice-preset',
+      callback: DEFAULT_CALLBACK_URL,
+    });
+    assert.equal(url.searchParams.get('client_id'), preset.clientId); // no registration
+    assert.equal(url.searchParams.get('redirect_uri'), DEFAULT_CALLBACK_URL);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.deepEqual(url.searchParams.get('scope')?.split(' ').sort(), [
+      'mcp:admin',
+      'mcp:tools',
+      'offline_access',
+    ]);
+    assert.equal(run.code, 0, output());
+    const listed = JSON.parse(run.stdout) as { result?: { tools?: { name: string }[] } };
+    assert.ok(
+      (listed.result?.tools ?? []).some((t) => t.name === 'whoami'),
+      run.stdout,
+    );
+
+    const second = inspector('alice-preset', stored ?? []);
+    const called = await second.done;
+    assert.equal(called.code, 0, second.output());
+    const whoami = whoamiResult(called.stdout);
+    assert.equal(whoami.username, 'alice');
+    assert.equal(whoami.clientId, preset.clientId);
+    // The preset's optional scopes hold everything the Inspector asks for; alice's role lets mcp:admin through.
+    assert.ok(whoami.scopes?.includes('mcp:tools'), second.output());
+    assert.ok(whoami.scopes?.includes('mcp:admin'), second.output());
+  });
 });
+
+/**
+ * Waits until the fixed callback port can be bound: another Inspector login (another test run on this machine)
+ * may hold it for the length of its own login.
+ */
+async function untilPortFree(callback: URL): Promise<void> {
+  const bindable = () =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(Number(callback.port), callback.hostname, () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (await bindable()) return;
+    await sleep(200);
+  }
+  throw new Error(`${callback.host} stays in use: the Inspector cannot take its callback there`);
+}
 
 function whoamiResult(stdout: string): { username?: string; clientId?: string; scopes?: string[] } {
   const parsed = JSON.parse(stdout) as {

@@ -82,12 +82,17 @@ export function hostPreset(name: PresetName, o: PresetOptions): PublicClientSpec
         clientId: 'mcp-inspector',
         name: 'MCP Inspector',
         description: seeded('MCP Inspector'),
-        // The Inspector runs OAuth in the browser on :6274 (normal and "debug" flows): it needs CORS.
+        // The web UI runs OAuth in the browser on :6274 (v2 on /oauth/callback, 0.x also on its "debug" flow's
+        // path): it needs CORS. The v2 CLI (`--cli --client-id mcp-inspector`) takes the code on its own listener,
+        // http://127.0.0.1:6276/oauth/callback by default (`--callback-url` may name localhost instead); it asks
+        // for every scope in the server's metadata (mcp:tools mcp:admin) plus offline_access: HOST_SCOPES.
         redirectUris: [
           'http://localhost:6274/oauth/callback',
           'http://localhost:6274/oauth/callback/debug',
           'http://127.0.0.1:6274/oauth/callback',
           'http://127.0.0.1:6274/oauth/callback/debug',
+          'http://127.0.0.1:6276/oauth/callback',
+          'http://localhost:6276/oauth/callback',
         ],
         webOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
         postLogoutRedirectUris: ['http://localhost:6274', 'http://127.0.0.1:6274'],

@@ -106,6 +106,7 @@ describe('seed', { concurrency: false }, () => {
     const uris = (id: string) => state.clients.find((c) => c.clientId === id)?.redirectUris ?? [];
     assert.ok(uris('mcp-inspector').includes('http://localhost:6274/oauth/callback'));
     assert.ok(uris('mcp-inspector').includes('http://localhost:6274/oauth/callback/debug'));
+    assert.ok(uris('mcp-inspector').includes('http://127.0.0.1:6276/oauth/callback')); // Inspector v2 CLI
     assert.ok(uris('librechat').includes('http://localhost:3080/api/mcp/mcp-keycloak-stack/oauth/callback'));
     assert.ok(uris('mcp-remote').includes('http://localhost:3334/oauth/callback'));
     assert.ok(uris('vscode').includes('http://127.0.0.1:33418/'));
