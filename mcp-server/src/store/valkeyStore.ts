@@ -102,9 +102,20 @@ export function createValkeyStore(options: {
       await run('connect', () => client.connect());
     },
     async admit(subject, countCall): Promise<Admission> {
-      const [allowed, used, ttl, count] = await run('admit', () =>
-        admitCommand(rateLimitKey(subject), usageKey(subject), limitArg, windowMs, countCall ? '1' : '0'),
-      );
+      // On every request: no closure through run(), one await.
+      let reply: AdmitReply;
+      try {
+        reply = await admitCommand(
+          rateLimitKey(subject),
+          usageKey(subject),
+          limitArg,
+          windowMs,
+          countCall ? '1' : '0',
+        );
+      } catch (cause) {
+        throw new StoreUnavailableError(`Valkey admit failed: ${(cause as Error).message}`, { cause });
+      }
+      const [allowed, used, ttl, count] = reply;
       return {
         allowed: allowed === 1,
         limit,
