@@ -59,8 +59,8 @@ async function tapCounts(path: string): Promise<{ passed: number; failed: number
 }
 
 /**
- * The client tests need Debian's Chromium, a Python venv with FastMCP, and Node 22 with MCP Inspector v2 (also
- * used by the conformance test): provisioned here when missing, the way `npm start` provisions Valkey, so
+ * The client tests need Debian's Chromium, a Python venv with FastMCP, Node 22 with MCP Inspector v2 (also
+ * used by the conformance test) and Claude Code's native build: provisioned here when missing, the way `npm start` provisions Valkey, so
  * `npm ci && npm test` works on a fresh machine.
  */
 async function provisionClientTools(): Promise<void> {
@@ -75,6 +75,10 @@ async function provisionClientTools(): Promise<void> {
   const node22Script = join(REPO_ROOT, 'mcp-server/test/clients/setup-node22-tools.sh');
   if ((await run([node22Script], process.env, 'bash')) !== 0) {
     say('Node 22 or MCP Inspector v2 could not be installed: the Inspector and conformance tests will fail');
+  }
+  const claudeCodeScript = join(REPO_ROOT, 'mcp-server/test/clients/setup-claude-code.sh');
+  if ((await run([claudeCodeScript], process.env, 'bash')) !== 0) {
+    say('Claude Code could not be installed: the Claude Code client test will fail (see the lines above)');
   }
 }
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 export const SETUP_SCRIPT = 'mcp-server/test/clients/setup-node22-tools.sh';
 
-function cacheDir(): string {
+/** The stack's cache directory (STACK_CACHE_DIR, else XDG_CACHE_HOME or ~/.cache, then mcp-keycloak-stack). */
+export function cacheDir(): string {
   return (
     process.env.STACK_CACHE_DIR ??
     join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mcp-keycloak-stack')
