@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.stack/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '.stack/**', 'mcp-server/bench/.build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

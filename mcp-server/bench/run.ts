@@ -9,6 +9,7 @@
 //
 // Prints every figure and the ratios, and writes them to bench-results/bench-<timestamp>.json.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
@@ -28,6 +29,19 @@ const USERS = Number(process.env.BENCH_USERS ?? 64);
 const TARGETS = { reqPerSec: 5_000, p99Ms: 15, overhead: 0.15, rssMb: 120 };
 const ISSUER = 'http://bench.invalid/realms/mcp';
 
+// Every process the bench starts, so that none outlives it, however it ends (Ctrl-C, an error, a kill).
+const children = new Set<ChildProcess>();
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(join(HERE, '.build'), { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createNetServer();
@@ -44,10 +58,12 @@ function valkeyBinary(): string {
 }
 
 async function startValkey(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    valkeyBinary(),
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
+  const child = track(
+    spawn(
+      valkeyBinary(),
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    ),
   );
   child.once('error', () => {});
   for (let i = 0; i < 50; i++) {
@@ -99,11 +115,13 @@ async function serverCommand(): Promise<string[]> {
 
 async function startMcpServer(mode: 'auth' | 'noauth', env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, await serverCommand(), {
-    cwd: ROOT,
-    env: { ...process.env, ...env, BENCH_MODE: mode, MCP_PORT: String(port), MCP_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = track(
+    spawn(process.execPath, await serverCommand(), {
+      cwd: ROOT,
+      env: { ...process.env, ...env, BENCH_MODE: mode, MCP_PORT: String(port), MCP_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
   await new Promise<void>((ok, fail) => {
     child.once('message', () => ok());
     child.once('exit', (code) => fail(new Error(`${mode} server exited with ${code}`)));

@@ -1,7 +1,7 @@
 // Koa middleware: gives each request an id and a child logger, and writes one access log line when the
 // response is done. Logs method, path (no query string), status, duration and auth outcome; never headers,
 // so the Authorization header (and cookies) cannot leak into logs.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { AppState } from './appState.ts';
@@ -9,22 +9,35 @@ import type { AppState } from './appState.ts';
 // Accept a caller's id (from a proxy) only if it looks like an id, so it cannot inject into logs.
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+// Our own ids: a random tag per process plus a counter. Unique across replicas and restarts (48 random bits),
+// and cheaper than a UUID per request; a request id is a label, not a secret.
+const PROCESS_TAG = randomBytes(6).toString('hex');
+let counter = 0;
+const nextRequestId = () => `${PROCESS_TAG}-${(++counter).toString(36)}`;
+
+/**
+ * ctx.state of every request. The child logger is made on first use, by a getter on the prototype: most
+ * requests log only the access line, and a pino child (or a closure) per request is measurable garbage.
+ */
+class RequestState implements Pick<AppState, 'requestId' | 'log'> {
+  private child: Logger | undefined;
+  constructor(
+    readonly requestId: string,
+    private readonly logger: Logger,
+  ) {}
+  get log(): Logger {
+    return (this.child ??= this.logger.child({ reqId: this.requestId }));
+  }
+}
+
 export function accessLog(options: { logger: Logger }): Middleware<AppState> {
   // The access line is made here from a fixed set of fields, none of them secret, so it skips the logger's
   // redaction pass (a second line of defence for free-form logs): ≈ 6 µs of 8 per line, measured with pino 10.
   const lineLogger = options.logger.child({}, { redact: { paths: [] } });
   return async function accessLog(ctx, next) {
     const incoming = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    // Made on first use: most requests log only the access line below, and a pino child per request is
-    // measurable garbage at thousands of requests per second.
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', {
-      get: () => (log ??= options.logger.child({ reqId: requestId })),
-      configurable: true,
-      enumerable: true,
-    });
+    const requestId = REQUEST_ID.test(incoming) ? incoming : nextRequestId();
+    ctx.state = new RequestState(requestId, options.logger) as unknown as AppState;
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
 

@@ -77,8 +77,19 @@ export function classifyJsonRpc(body: unknown): IncomingJsonRpc {
   return { kind: 'invalid', reason: 'Invalid Request: not a request, notification or response', id };
 }
 
+// A client sends the same Accept on every request: remember the last answer instead of splitting it again.
+let lastAccept: string | undefined;
+let lastAccepted = false;
+
 /** `Accept` must allow both JSON and an event stream (spec: the client MUST list both); wildcards count. */
 export function acceptsMcpResponses(accept: string): boolean {
+  if (accept === lastAccept) return lastAccepted;
+  lastAccepted = parseAccept(accept);
+  lastAccept = accept;
+  return lastAccepted;
+}
+
+function parseAccept(accept: string): boolean {
   const types = accept
     .toLowerCase()
     .split(',')

@@ -72,7 +72,17 @@ describe('createApp', () => {
     it('GET /healthz → 200 {status: ok}', async () => {
       const res = await request(app.callback()).get('/healthz').expect(200);
       assert.deepEqual(res.body, { status: 'ok' });
-      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
+    });
+
+    it('request ids: unique per request, a proxy’s well-formed X-Request-Id is kept, a malformed one replaced', async () => {
+      const a = await request(app.callback()).get('/healthz');
+      const b = await request(app.callback()).get('/healthz');
+      assert.notEqual(a.headers['x-request-id'], b.headers['x-request-id']);
+      const kept = await request(app.callback()).get('/healthz').set('X-Request-Id', 'proxy-42.a_b');
+      assert.equal(kept.headers['x-request-id'], 'proxy-42.a_b');
+      const replaced = await request(app.callback()).get('/healthz').set('X-Request-Id', 'a b {"x":1}');
+      assert.match(replaced.headers['x-request-id'] ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
     });
 
     for (const path of [
