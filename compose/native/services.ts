@@ -1,6 +1,6 @@
 // How each service of the native stack is started: the same processes docker-compose.yml runs as containers.
 import { join } from 'node:path';
-import { SEMI_SPACE_NODE_OPTION } from '../../mcp-server/src/heapTuning.ts';
+import { MALLOC_ENV, SEMI_SPACE_NODE_OPTION } from '../../mcp-server/src/heapTuning.ts';
 import type { ChildSpec } from './managedChild.ts';
 import { REPO_ROOT, stackPaths } from './paths.ts';
 import type { StackSecrets } from './secrets.ts';
@@ -109,7 +109,7 @@ export function mcpServerSpec(settings: Settings): ChildSpec {
     name: 'MCP server',
     command: process.execPath,
     args: [SEMI_SPACE_NODE_OPTION, '--import', 'tsx', join(REPO_ROOT, 'mcp-server', 'src', 'main.ts')],
-    env: { ...process.env, ...mcpServerEnv(settings) },
+    env: { ...process.env, ...MALLOC_ENV, ...mcpServerEnv(settings) },
     cwd: REPO_ROOT,
     logFile: join(paths.logs, 'mcp-server.log'),
   };
