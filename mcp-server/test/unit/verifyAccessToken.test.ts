@@ -289,6 +289,21 @@ describe('createAccessTokenVerifier', () => {
       await rejectsWith(cached(token), 'token_expired');
     });
 
+    it('a refetch that drops a key (rotation) stops cached tokens of that key at once, not after the cache max age', async () => {
+      const retiring = await issuer.newKey('key-dropped');
+      const successor = await issuer.newKey('key-successor');
+      issuer.publish(retiring);
+      const cached = createAccessTokenVerifier({ ...options, tokenCacheSize: 10, jwksCooldownMs: 0 });
+      const old = await issuer.sign({}, { key: retiring });
+      assert.equal((await cached(old)).username, 'alice');
+      assert.equal((await cached(old)).username, 'alice', 'a cache hit');
+      issuer.unpublish('key-dropped');
+      issuer.publish(successor);
+      // A token of the new key triggers the refetch; the old key is gone from the set now.
+      assert.equal((await cached(await issuer.sign({}, { key: successor }))).username, 'alice');
+      await rejectsWith(cached(old), 'key_not_found');
+    });
+
     it('a key removed at the issuer stops working once the JWKS cache max age passes (OIDC_JWKS_CACHE_MAX_AGE_SECONDS), cached tokens included', async () => {
       const retiring = await issuer.newKey('key-retiring');
       issuer.publish(retiring);
