@@ -20,7 +20,13 @@ import type { Browser } from 'playwright-core';
 import { hostConfigs } from '../../../seed/src/hostConfigs.ts';
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
-import { launchChromium, screenshotDir, submitKeycloakLogin, untilRedirected } from './support/browser.ts';
+import {
+  assertMcpAuthorizationRequest,
+  deleteRegisteredClients,
+  METADATA_SCOPES_WITH_REFRESH,
+  noteRegisteredClient,
+} from './support/authorizationRequest.ts';
+import { launchChromium, logInAt, screenshotDir } from './support/browser.ts';
 import { keycloakAdmin } from './support/consoleClient.ts';
 import { cacheDir } from './support/node22.ts';
 
@@ -182,21 +188,16 @@ describe(
         );
         assert.equal(started.requiresUserAction, true, session.output());
         const url = new URL(String(started.authUrl));
-        const clientId = url.searchParams.get('client_id') ?? '';
-        const presetIds = Object.values(card.clients.presets ?? {}).map((p) => p.clientId);
-        if (!presetIds.includes(clientId)) registeredClientIds.push(clientId);
+        noteRegisteredClient(card, url, registeredClientIds);
 
         browser ??= await launchChromium();
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await page.goto(url.href);
-        await page.locator('#kc-form-login').waitFor();
-        await page.screenshot({ path: join(shots, `${home}-01-keycloak-login.png`) });
-        await submitKeycloakLogin(page, user(card, who));
         const redirect = url.searchParams.get('redirect_uri') ?? '';
-        await untilRedirected(page, (u) => u.href.startsWith(redirect));
-        await page.screenshot({ path: join(shots, `${home}-02-claude-code-callback.png`) });
-        await context.close();
+        await logInAt(browser, url, user(card, who), {
+          done: (u) => u.href.startsWith(redirect),
+          shots,
+          name: home,
+          client: 'claude-code',
+        });
 
         let server: ServerStatus | undefined;
         for (let attempt = 0; attempt < 100; attempt += 1) {
@@ -248,13 +249,7 @@ describe(
     after(async () => {
       await browser?.close();
       if (work) await rm(work, { recursive: true, force: true });
-      if (card && registeredClientIds.length > 0) {
-        const admin = await keycloakAdmin(card);
-        for (const clientId of registeredClientIds) {
-          const [found] = await admin.clients.find({ clientId });
-          if (found?.id) await admin.clients.del({ id: found.id });
-        }
-      }
+      await deleteRegisteredClients(card, registeredClientIds);
     });
 
     it(`is the pinned release (${CLAUDE_CODE_VERSION})`, async () => {
@@ -269,22 +264,14 @@ describe(
       assert.deepEqual(dcr, ['mcp', 'add', '--transport', 'http', SERVER_NAME, card.mcpUrl]);
       const { url, server, stored } = await addAndLogin('alice', 'alice', dcr);
 
-      assert.equal(url.origin + url.pathname, `${card.issuer}/protocol/openid-connect/auth`);
-      assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-      assert.match(url.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
-      assert.equal(url.searchParams.get('resource'), card.mcpUrl);
+      // The scopes of the server's metadata, and offline_access for a refresh token.
+      assertMcpAuthorizationRequest(url, card, METADATA_SCOPES_WITH_REFRESH);
       // Its listener: http://localhost:<a port it picks>/callback (the loopback rule lets DCR accept it).
       const redirect = new URL(url.searchParams.get('redirect_uri') ?? '');
       assert.equal(
         `${redirect.protocol}//${redirect.hostname}${redirect.pathname}`,
         'http://localhost/callback',
       );
-      // The scopes of the server's metadata, and offline_access for a refresh token.
-      assert.deepEqual(url.searchParams.get('scope')?.split(' ').sort(), [
-        'mcp:admin',
-        'mcp:tools',
-        'offline_access',
-      ]);
 
       // The client_id is one Keycloak's anonymous DCR just created, under Claude Code's name for the server.
       const admin = await keycloakAdmin(card);
@@ -323,7 +310,7 @@ describe(
       const { url, server, stored } = await addAndLogin('bob-preset', 'bob', line);
       assert.equal(url.searchParams.get('client_id'), preset.clientId); // no registration
       assert.equal(url.searchParams.get('redirect_uri'), `http://localhost:${port}/callback`);
-      assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+      assertMcpAuthorizationRequest(url, card, METADATA_SCOPES_WITH_REFRESH);
       assert.ok(
         (server.tools ?? []).some((t) => t.name === 'whoami'),
         JSON.stringify(server),

@@ -19,7 +19,13 @@ import { hostConfigs, INSPECTOR_VERSION } from '../../../seed/src/hostConfigs.ts
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
-import { launchChromium, screenshotDir, submitKeycloakLogin, untilRedirected } from './support/browser.ts';
+import {
+  assertMcpAuthorizationRequest,
+  deleteRegisteredClients,
+  METADATA_SCOPES_WITH_REFRESH,
+  noteRegisteredClient,
+} from './support/authorizationRequest.ts';
+import { launchChromium, logInAt, screenshotDir } from './support/browser.ts';
 import { keycloakAdmin } from './support/consoleClient.ts';
 import { assertNode22Tools, inspectorV2Package, node22Bin } from './support/node22.ts';
 
@@ -90,21 +96,16 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
     let exited = false;
     void done.then(() => (exited = true));
     const url = await authorizationUrl(opened, output, () => exited);
-    const clientId = url.searchParams.get('client_id') ?? '';
     // Registered clients are deleted after the tests; a seeded preset never is.
-    const presetIds = Object.values(card.clients.presets ?? {}).map((p) => p.clientId);
-    if (!presetIds.includes(clientId)) registeredClientIds.push(clientId);
+    noteRegisteredClient(card, url, registeredClientIds);
 
     browser ??= await launchChromium();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(url.href);
-    await page.locator('#kc-form-login').waitFor();
-    await page.screenshot({ path: join(shots, `${home}-01-keycloak-login.png`) });
-    await submitKeycloakLogin(page, user(card, who));
-    await untilRedirected(page, (u) => u.href.startsWith(callback)); // it asks prompt=consent
-    await page.screenshot({ path: join(shots, `${home}-02-inspector-callback.png`) });
-    await context.close();
+    await logInAt(browser, url, user(card, who), {
+      done: (u) => u.href.startsWith(callback), // it asks prompt=consent
+      shots,
+      name: home,
+      client: 'inspector',
+    });
     return { run: await done, url, output };
   }
 
@@ -118,28 +119,14 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
   after(async () => {
     await browser?.close();
     if (work) await rm(work, { recursive: true, force: true });
-    if (card && registeredClientIds.length > 0) {
-      const admin = await keycloakAdmin(card);
-      for (const clientId of registeredClientIds) {
-        const [found] = await admin.clients.find({ clientId });
-        if (found?.id) await admin.clients.del({ id: found.id });
-      }
-    }
+    await deleteRegisteredClients(card, registeredClientIds);
   });
 
   it('registers itself, logs alice in through Keycloak (PKCE S256) and lists the tools', async () => {
     const { run, url, output } = await withLogin('alice', dcr('--method', 'tools/list', '--format', 'json'));
-    assert.equal(url.origin + url.pathname, `${card.issuer}/protocol/openid-connect/auth`);
-    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-    assert.match(url.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
-    assert.equal(url.searchParams.get('redirect_uri'), callbackUrl);
-    assert.equal(url.searchParams.get('resource'), card.mcpUrl);
     // Every scope of the server's metadata (the MCP spec's fallback), and offline_access for a refresh token.
-    assert.deepEqual(url.searchParams.get('scope')?.split(' ').sort(), [
-      'mcp:admin',
-      'mcp:tools',
-      'offline_access',
-    ]);
+    assertMcpAuthorizationRequest(url, card, METADATA_SCOPES_WITH_REFRESH);
+    assert.equal(url.searchParams.get('redirect_uri'), callbackUrl);
 
     // The client_id is one Keycloak's anonymous DCR just created, under the Inspector's own name.
     const admin = await keycloakAdmin(card);
@@ -214,12 +201,7 @@ describe('MCP Inspector v2 CLI with its own OAuth (discovery → DCR → PKCE)',
     });
     assert.equal(url.searchParams.get('client_id'), preset.clientId); // no registration
     assert.equal(url.searchParams.get('redirect_uri'), DEFAULT_CALLBACK_URL);
-    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-    assert.deepEqual(url.searchParams.get('scope')?.split(' ').sort(), [
-      'mcp:admin',
-      'mcp:tools',
-      'offline_access',
-    ]);
+    assertMcpAuthorizationRequest(url, card, METADATA_SCOPES_WITH_REFRESH);
     assert.equal(run.code, 0, output());
     const listed = JSON.parse(run.stdout) as { result?: { tools?: { name: string }[] } };
     assert.ok(

@@ -52,3 +52,28 @@ export async function untilRedirected(page: Page, done: (url: URL) => boolean): 
   }
   throw new Error(`the browser never left Keycloak; it is at ${page.url()}`);
 }
+
+/**
+ * A client under test handed us its authorization URL: open it in a fresh browser context, log in on
+ * Keycloak's form and follow the redirect until `done` says the client's callback got the code. Screenshots
+ * `<shots>/<name>-01-keycloak-login.png` and `<name>-02-<client>-callback.png`.
+ */
+export async function logInAt(
+  browser: Browser,
+  authorizationUrl: URL,
+  credentials: { username: string; password: string },
+  options: { done: (url: URL) => boolean; shots: string; name: string; client: string },
+): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(authorizationUrl.href);
+    await page.locator('#kc-form-login').waitFor();
+    await page.screenshot({ path: join(options.shots, `${options.name}-01-keycloak-login.png`) });
+    await submitKeycloakLogin(page, credentials);
+    await untilRedirected(page, options.done);
+    await page.screenshot({ path: join(options.shots, `${options.name}-02-${options.client}-callback.png`) });
+  } finally {
+    await context.close();
+  }
+}
