@@ -20,6 +20,7 @@ import { httpMetrics } from './http/httpMetrics.ts';
 import { mcpCors } from './http/mcpCors.ts';
 import { notFound } from './http/notFound.ts';
 import { publicCors } from './http/publicCors.ts';
+import { unknownMethod } from './http/unknownMethod.ts';
 import { createMcpServer } from './mcp/createMcpServer.ts';
 import { createMcpRoute, mcpMethodNotAllowed } from './mcp/mcpRoute.ts';
 import { ADMIN_SCOPE } from './mcp/toolAccess.ts';
@@ -121,6 +122,7 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
   if (config.metricsEnabled) app.use(httpMetrics({ metrics }));
   app.use(errorHandler());
   app.use(notFound());
+  app.use(unknownMethod());
   app.use(consoleRoute({ issuer: config.issuer, resourceUrl: config.resourceUrl })); // browser console
   app.use(router.routes());
   app.use(router.allowedMethods());

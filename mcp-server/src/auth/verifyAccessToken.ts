@@ -158,8 +158,12 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     try {
       issuer = decodeJwt(token).iss;
       kid = decodeProtectedHeader(token).kid;
+      if (kid !== undefined && typeof kid !== 'string') throw new TypeError('kid is not a string');
     } catch (cause) {
-      throw toAuthError(cause);
+      // Not only jose's errors: a header that is valid base64url JSON but not an object (`[1]`, `null`)
+      // makes jose throw a plain TypeError. Whatever the reason, the client sent something that is no JWT.
+      if (cause instanceof errors.JOSEError) throw toAuthError(cause);
+      throw new AuthError('token_malformed', 'token is not a well-formed signed JWT', { cause });
     }
     // No `iss` at all: verify against the first issuer, so the token fails for what it really lacks.
     if (typeof issuer !== 'string') issuer = options.issuer;

@@ -164,24 +164,52 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
     const incoming = classifyJsonRpc(body);
     if (incoming.kind === 'invalid')
       return jsonRpcError(ctx, 400, INVALID_REQUEST, incoming.reason, incoming.id);
+
+    const request = incoming.kind === 'request' ? incoming.message : undefined;
+    const isToolCall = request?.method === 'tools/call';
+    const toolName = isToolCall ? (request?.params as { name?: unknown } | undefined)?.name : undefined;
+    const access = typeof toolName === 'string' ? options.toolAccess.get(toolName) : undefined;
+    const decision = access ? decideToolAccess(access, verified) : undefined;
+    // Every well-formed message of an authenticated caller counts against the rate limit — a flood of
+    // notifications or of refused calls is a flood too — but only a tool call that will run is counted.
+    const admission = await admit(ctx, verified.subject, decision?.allowed === true);
+    if (admission !== 'store_down') {
+      if (admission.limit > 0) setRateLimitHeaders(ctx, admission);
+      if (!admission.allowed) {
+        metrics.rateLimited.inc();
+        if (isToolCall)
+          metrics.toolCalls.inc({ tool: access ? (toolName as string) : 'unknown', outcome: 'rate_limited' });
+        ctx.set('Retry-After', String(admission.resetSeconds));
+        return jsonRpcError(
+          ctx,
+          429,
+          SERVER_ERROR,
+          `Too Many Requests: ${admission.limit} requests per window; retry in ${admission.resetSeconds} s`,
+          request?.id ?? null,
+        );
+      }
+    }
+
     if (incoming.kind === 'response') {
       ctx.status = 202; // we never send requests to clients in stateless mode: nothing to match it with
       ctx.body = '';
       return;
     }
     if (incoming.kind === 'notification') {
-      transport.notify(incoming.message, authInfoFor(verified, null));
+      // Only notifications/initialized reaches the shared server. notifications/cancelled in particular must
+      // not: its requestId would name the server's internal ids, i.e. any caller's request. Without sessions a
+      // client cancels by closing its HTTP request, which cancels that request alone (see below).
+      if (incoming.message.method === 'notifications/initialized') {
+        transport.notify(incoming.message, authInfoFor(verified, null));
+      }
       ctx.status = 202; // spec: notifications and responses are accepted with 202 and no body
       ctx.body = '';
       return;
     }
+    if (!request) throw new Error('unreachable: a JSON-RPC message that is no request');
 
-    const request = incoming.message;
-    const isToolCall = request.method === 'tools/call';
-    const toolName = isToolCall ? (request.params as { name?: unknown } | undefined)?.name : undefined;
-    let access: ToolAccess | undefined;
     if (isToolCall) {
-      if (typeof toolName !== 'string' || !(access = options.toolAccess.get(toolName))) {
+      if (!access || !decision) {
         // Fail closed: a tool without a declared access rule is never dispatched.
         metrics.toolCalls.inc({ tool: 'unknown', outcome: 'unknown_tool' });
         return jsonRpcError(
@@ -192,9 +220,8 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
           request.id,
         );
       }
-      const decision = decideToolAccess(access, verified);
       if (!decision.allowed) {
-        metrics.toolCalls.inc({ tool: toolName, outcome: decision.reason });
+        metrics.toolCalls.inc({ tool: toolName as string, outcome: decision.reason });
         ctx.state.authFailure = decision.reason;
         if (decision.reason === 'insufficient_scope') {
           // RFC 6750 §3.1 + MCP spec §Scope Challenge Handling: 403 with the scopes this call needs, so
@@ -205,14 +232,14 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
               resourceMetadataUrl: options.resourceMetadataUrl,
               scope: decision.scope,
               error: 'insufficient_scope',
-              errorDescription: `the ${toolName} tool needs the scopes: ${decision.scope}`,
+              errorDescription: `the ${String(toolName)} tool needs the scopes: ${decision.scope}`,
             }),
           );
           return jsonRpcError(
             ctx,
             403,
             FORBIDDEN,
-            `Forbidden: the ${toolName} tool needs the scopes ${decision.scope}`,
+            `Forbidden: the ${String(toolName)} tool needs the scopes ${decision.scope}`,
             request.id,
           );
         }
@@ -221,13 +248,12 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
           ctx,
           403,
           FORBIDDEN,
-          `Forbidden: the ${toolName} tool needs the realm role(s) ${decision.missing.join(', ')}`,
+          `Forbidden: the ${String(toolName)} tool needs the realm role(s) ${decision.missing.join(', ')}`,
           request.id,
         );
       }
     }
 
-    const admission = await admit(ctx, verified.subject, isToolCall);
     let callCount: number | null = null;
     if (admission === 'store_down') {
       if (isToolCall && options.storeFailureMode === 'closed') {
@@ -249,19 +275,6 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
         return;
       }
     } else {
-      if (admission.limit > 0) setRateLimitHeaders(ctx, admission);
-      if (!admission.allowed) {
-        metrics.rateLimited.inc();
-        if (isToolCall) metrics.toolCalls.inc({ tool: toolName as string, outcome: 'rate_limited' });
-        ctx.set('Retry-After', String(admission.resetSeconds));
-        return jsonRpcError(
-          ctx,
-          429,
-          SERVER_ERROR,
-          `Too Many Requests: ${admission.limit} requests per window; retry in ${admission.resetSeconds} s`,
-          request.id,
-        );
-      }
       callCount = admission.count;
     }
 

@@ -75,6 +75,33 @@ describe('createApp', () => {
       assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
     });
 
+    it('a method nobody serves (PROPFIND) → 405 with Allow, not a 5xx', async () => {
+      for (const path of ['/mcp', '/healthz']) {
+        const odd = await new Promise<{ status: number; allow: string; body: string }>((resolve, reject) => {
+          const server = createServer(app.callback()).listen(0, '127.0.0.1', () => {
+            const { port } = server.address() as AddressInfo;
+            const socket = connect(port, '127.0.0.1', () =>
+              socket.end(`PROPFIND ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`),
+            );
+            let raw = '';
+            socket.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+            socket.on('error', reject);
+            socket.on('close', () => {
+              server.close();
+              resolve({
+                status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]),
+                allow: /\r\nallow: ([^\r]*)/i.exec(raw)?.[1] ?? '',
+                body: raw.slice(raw.indexOf('\r\n\r\n') + 4),
+              });
+            });
+          });
+        });
+        assert.equal(odd.status, 405, odd.body);
+        assert.ok(odd.allow.length > 0, 'an Allow header');
+        assert.match(odd.body, /method_not_allowed/);
+      }
+    });
+
     it('request ids: unique per request, a proxy’s well-formed X-Request-Id is kept, a malformed one replaced', async () => {
       const a = await request(app.callback()).get('/healthz');
       const b = await request(app.callback()).get('/healthz');

@@ -122,6 +122,41 @@ describe('/mcp authorization, limits and transport rules', () => {
     });
   });
 
+  describe('one shared McpServer: callers cannot reach each other’s requests', () => {
+    it('notifications/cancelled from bob (any requestId) does not cancel alice’s call in flight', async () => {
+      build();
+      // alice's reset_usage waits in the store until released; meanwhile bob sprays cancellations.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const reset = store.resetUsage.bind(store);
+      store.resetUsage = async (subject) => {
+        await held;
+        return reset(subject);
+      };
+      const aliceCall = post(ADMIN, call('reset_usage', { subject: 'someone' }), 200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let requestId = 0; requestId <= 20; requestId += 1) {
+        await post(
+          { sub: 'bob', preferred_username: 'bob' },
+          { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'x' } },
+          202,
+        );
+      }
+      release();
+      // A cancelled request is never answered: bound the wait so that failure reads as one, not as a hang.
+      const answer = await Promise.race([
+        aliceCall,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error('alice’s call was never answered (cancelled by bob)')),
+            5_000,
+          ).unref(),
+        ),
+      ]);
+      assert.equal(answer.body.result.structuredContent.subject, 'someone');
+    });
+  });
+
   describe('per-subject rate limit (draft-ietf-httpapi-ratelimit-headers, RFC 6585 §4)', () => {
     it('the request over the limit → 429 with Retry-After and RateLimit headers; not counted; others unaffected', async () => {
       build({}, { limit: 2, windowSeconds: 60 });
@@ -135,6 +170,16 @@ describe('/mcp authorization, limits and transport rules', () => {
       assert.equal(refused.body.error.code, -32000);
       assert.equal(store.counts.get('f3b1c2d4-0000-4000-8000-000000000001'), 2);
       await post({ sub: 'another-user' }, call('usage'), 200);
+    });
+
+    it('notifications and refused calls count against the limit too (a flood is a flood), but not as calls', async () => {
+      build({}, { limit: 2, windowSeconds: 60 });
+      const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
+      await post({}, initialized, 202);
+      await post({}, call('reset_usage', { subject: 'x' }), 403);
+      const refused = await post({}, initialized, 429);
+      assert.ok(Number(refused.headers['retry-after']) >= 1);
+      assert.equal(store.counts.get('f3b1c2d4-0000-4000-8000-000000000001'), undefined);
     });
 
     it('MCP_RATE_LIMIT=0 → no limit and no RateLimit headers', async () => {

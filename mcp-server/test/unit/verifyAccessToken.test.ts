@@ -153,6 +153,20 @@ describe('createAccessTokenVerifier', () => {
       }
     });
 
+    it('a header or payload that is JSON but not an object, or a non-string kid → token_malformed, never a crash', async () => {
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const payload = part({ iss: ISSUER, sub: 'x' });
+      for (const header of [[1], null, 5, 'x', { alg: 'RS256', kid: 7 }, { alg: 'RS256', kid: {} }]) {
+        await rejectsWith(verify(`${part(header)}.${payload}.c2ln`), 'token_malformed');
+      }
+      for (const body of [[1], null, 5, 'x']) {
+        await rejectsWith(
+          verify(`${part({ alg: 'RS256', kid: 'key-1' })}.${part(body)}.c2ln`),
+          'token_malformed',
+        );
+      }
+    });
+
     it('a correctly signed payload that is not a JSON claims set → token_malformed', async () => {
       const key = await issuer.newKey('key-raw');
       issuer.publish(key);
