@@ -1,6 +1,6 @@
 // Koa middleware: gives each request an id and a child logger, and writes one access log line when the
-// response is done. Logs method, path (no query string), status, duration and auth outcome; never headers,
-// so the Authorization header (and cookies) cannot leak into logs.
+// response is done. Logs client address, method, path (no query string), status, duration and auth outcome;
+// never headers, so the Authorization header (and cookies) cannot leak into logs.
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
@@ -48,6 +48,8 @@ export function accessLog(options: { logger: Logger }): Middleware<AppState> {
       lineLogger.info(
         {
           reqId: requestId,
+          // The peer's address, or X-Forwarded-For's client when MCP_TRUST_PROXY says a proxy of ours sets it.
+          ip: ctx.ip,
           method: ctx.method,
           path: ctx.path,
           // Koa's default 404 until a status is sent; a request abandoned before that has none.

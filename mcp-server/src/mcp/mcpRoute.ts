@@ -81,6 +81,32 @@ export function classifyJsonRpc(body: unknown): IncomingJsonRpc {
 let lastAccept: string | undefined;
 let lastAccepted = false;
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The params shape of the two methods whose mistakes the SDK would answer as -32603 "internal error" with a
+ * raw zod dump: a client's mistake gets -32602 with one readable sentence instead.
+ */
+export function paramsProblem(request: JSONRPCRequest): string | undefined {
+  const params: unknown = request.params;
+  if (request.method === 'tools/call') {
+    if (!isObject(params) || typeof params.name !== 'string')
+      return 'tools/call needs params.name (a string)';
+    if (params.arguments !== undefined && !isObject(params.arguments))
+      return 'tools/call params.arguments must be an object';
+  }
+  if (request.method === 'initialize') {
+    if (!isObject(params) || typeof params.protocolVersion !== 'string')
+      return 'initialize needs params.protocolVersion (a string)';
+    if (!isObject(params.capabilities)) return 'initialize needs params.capabilities (an object)';
+    const info = params.clientInfo;
+    if (!isObject(info) || typeof info.name !== 'string' || typeof info.version !== 'string')
+      return 'initialize needs params.clientInfo with name and version (strings)';
+  }
+  return undefined;
+}
+
 /** `Accept` must allow both JSON and an event stream (spec: the client MUST list both); wildcards count. */
 export function acceptsMcpResponses(accept: string): boolean {
   if (accept === lastAccept) return lastAccepted;
@@ -207,6 +233,8 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
       return;
     }
     if (!request) throw new Error('unreachable: a JSON-RPC message that is no request');
+    const badParams = paramsProblem(request);
+    if (badParams) return jsonRpcError(ctx, 200, INVALID_PARAMS, `Invalid params: ${badParams}`, request.id);
 
     if (isToolCall) {
       if (!access || !decision) {

@@ -10,6 +10,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app.ts';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from '../../src/auth/verifyAccessToken.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { authInfoFor } from '../../src/mcp/caller.ts';
 import { MemoryStore, memoryLogger } from './support/fakes.ts';
 import {
   AUDIENCE,
@@ -417,6 +418,28 @@ describe('createApp', () => {
     });
   });
 
+  describe('the bearer token stays at the door', () => {
+    it('the AuthInfo handed to the SDK (and so to tools) carries a marker, no part of the token', async () => {
+      const info = authInfoFor(await verifier(token), 1);
+      assert.equal(info.token, '[verified]');
+      const text = JSON.stringify(info);
+      for (const part of token.split('.')) assert.ok(!text.includes(part), 'a token part in AuthInfo');
+    });
+
+    it('no tool answer echoes it', async () => {
+      for (const tool of ['whoami', 'usage']) {
+        const res = await request(app.callback())
+          .post('/mcp')
+          .set(MCP_HEADERS)
+          .set('Authorization', `Bearer ${token}`)
+          .send(callTool(tool))
+          .expect(200);
+        for (const part of token.split('.'))
+          assert.ok(!res.text.includes(part), `${tool} echoes a token part`);
+      }
+    });
+  });
+
   describe('logs', () => {
     it('one access line per request with the auth outcome, and never a token', async () => {
       await request(app.callback())
@@ -444,6 +467,26 @@ describe('createApp', () => {
           assert.ok(!line.includes(t) && !line.includes(t.split('.')[2] as string), `token in log: ${line}`);
         }
       }
+    });
+
+    it('the client address: the peer’s, or X-Forwarded-For’s only with MCP_TRUST_PROXY=true', async () => {
+      const ipOf = async (trustProxy: boolean) => {
+        const own = memoryLogger();
+        const proxied = createApp({
+          config: { ...config, trustProxy },
+          verifier,
+          store,
+          logger: own.logger,
+        });
+        await request(proxied.callback()).get('/healthz').set('X-Forwarded-For', '203.0.113.7');
+        await new Promise((resolve) => setImmediate(resolve));
+        const line = own.lines
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((l) => l.msg === 'request');
+        return String(line?.ip);
+      };
+      assert.equal(await ipOf(true), '203.0.113.7');
+      assert.match(await ipOf(false), /127\.0\.0\.1|::1/);
     });
 
     it('a request the client abandons before any answer is logged as aborted, not as Koa’s default 404', async () => {

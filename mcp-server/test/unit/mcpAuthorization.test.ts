@@ -247,6 +247,38 @@ describe('/mcp authorization, limits and transport rules', () => {
       assert.equal(res.body.error.code, -32600);
     });
 
+    it('malformed params of tools/call or initialize → -32602 Invalid params in words, not -32603 internal error', async () => {
+      const cases: unknown[] = [
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: 'x' } },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 5 } },
+        { jsonrpc: '2.0', id: 3, method: 'tools/call' },
+        {
+          jsonrpc: '2.0',
+          id: 4,
+          method: 'initialize',
+          params: { capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+        },
+        {
+          jsonrpc: '2.0',
+          id: 5,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', clientInfo: { name: 'c', version: '1' } },
+        },
+        {
+          jsonrpc: '2.0',
+          id: 6,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: {} },
+        },
+      ];
+      for (const body of cases) {
+        const res = await post({}, body, 200);
+        assert.equal(res.body.error?.code, -32602, res.text);
+        assert.match(res.body.error.message, /^Invalid params: /);
+        assert.equal(res.body.id, (body as { id: number }).id);
+      }
+    });
+
     it('initialize answers with the newest protocol version the client asked for', async () => {
       const res = await post(
         {},
