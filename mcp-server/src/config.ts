@@ -205,7 +205,8 @@ const schema = z.object({
 });
 
 type Variable = keyof z.input<typeof schema>;
-const VARIABLES = Object.keys(schema.shape) as Variable[];
+/** Every variable the server reads (docker-compose.yml passes each one: compose/test/composeEnvironment.test.ts). */
+export const VARIABLES = Object.keys(schema.shape) as readonly Variable[];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty value means "not set": compose files and .env templates pass `VAR=` for unset knobs.

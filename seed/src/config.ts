@@ -76,8 +76,17 @@ const schema = z.object({
 
 export type SeedConfig = Readonly<z.infer<typeof schema>>;
 
+/** Every variable the seed reads (docker-compose.yml passes each one: compose/test/composeEnvironment.test.ts). */
+export const SEED_VARIABLES = Object.keys(schema.shape) as readonly (keyof typeof schema.shape)[];
+
 export function loadSeedConfig(env: NodeJS.ProcessEnv = process.env): SeedConfig {
-  const parsed = schema.safeParse(env);
+  // An empty value means "not set", as for the MCP server: docker-compose.yml passes `VAR: ${VAR:-}`.
+  const present: Record<string, string> = {};
+  for (const name of SEED_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') present[name] = value;
+  }
+  const parsed = schema.safeParse(present);
   if (parsed.success) return Object.freeze(parsed.data);
   const issue = parsed.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');

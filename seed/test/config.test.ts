@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PRESET_NAMES } from '../src/clients/presets.ts';
 import { loadSeedConfig } from '../src/config.ts';
 import { SeedError } from '../src/errors.ts';
 
@@ -35,5 +36,24 @@ describe('seed configuration', () => {
     assert.equal(c.KEYCLOAK_REALM, 'mcp');
     assert.equal(c.SEED_M2M_CLIENT_ID, 'mcp-m2m');
     assert.equal(c.SEED_ALICE_PASSWORD, undefined);
+  });
+
+  it('takes an empty value as unset (docker-compose.yml passes `VAR: ${VAR:-}`)', () => {
+    const c = loadSeedConfig({
+      KEYCLOAK_ADMIN_PASSWORD: 'x',
+      SEED_PRESETS: '',
+      SEED_MCP_URL: '',
+      SEED_LIBRECHAT_URL: ' ',
+      SEED_LIBRECHAT_SERVER_NAME: '',
+      SEED_MCP_REMOTE_PORT: '',
+      SEED_WAIT_SECONDS: '',
+    });
+    assert.deepEqual(c.SEED_PRESETS, [...PRESET_NAMES]);
+    assert.equal(c.SEED_MCP_URL, undefined);
+    assert.equal(c.SEED_LIBRECHAT_URL, 'http://localhost:3080');
+    assert.equal(c.SEED_LIBRECHAT_SERVER_NAME, 'mcp-keycloak-stack');
+    assert.equal(c.SEED_MCP_REMOTE_PORT, 3334);
+    assert.equal(c.SEED_WAIT_SECONDS, 120);
+    assert.throws(() => loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD: '' }), /KEYCLOAK_ADMIN_PASSWORD/);
   });
 });

@@ -1,0 +1,159 @@
+// docker-compose.yml passes every variable the MCP server and the seed read (their config modules' schemas), so a
+// knob set in .env is never silently dropped in compose; .env.example documents them in a form compose reads.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { VARIABLES as SERVER_VARIABLES } from '../../mcp-server/src/config.ts';
+import { SEED_VARIABLES } from '../../seed/src/config.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const readRepoFile = (path: string) => readFile(join(ROOT, path), 'utf8');
+
+const indentOf = (line: string) => line.length - line.trimStart().length;
+const isContent = (line: string) => line.trim() !== '' && !line.trimStart().startsWith('#');
+
+/**
+ * The `services.<service>.environment` mapping of a compose file in this repository's style (block mappings,
+ * two-space indent, `KEY: value` lines). Throws on anything else, so a change of style fails loudly here
+ * instead of passing with an empty result. Returns undefined when the service sets no environment.
+ */
+function serviceEnvironment(yaml: string, service: string): Map<string, string> | undefined {
+  const lines = yaml.split('\n');
+  // Lines of the block under the first line matching `header`, deeper than that line's indent.
+  const block = (from: string[], header: RegExp): string[] | undefined => {
+    const start = from.findIndex((line) => header.test(line));
+    if (start === -1) return undefined;
+    const indent = indentOf(from[start] as string);
+    const end = from.findIndex((line, n) => n > start && isContent(line) && indentOf(line) <= indent);
+    return from.slice(start + 1, end === -1 ? undefined : end);
+  };
+  const services = block(lines, /^services:\s*$/);
+  assert.ok(services, 'no top-level services: mapping');
+  const body = block(services, new RegExp(`^  ${service}:\\s*$`));
+  if (!body) return undefined;
+  const environment = block(body, /^ {4}environment:\s*$/);
+  if (!environment) return undefined;
+  const result = new Map<string, string>();
+  for (const line of environment.filter(isContent)) {
+    if (indentOf(line) !== 6) continue; // continuation of a folded value
+    const match = /^ {6}([A-Za-z_][A-Za-z0-9_]*):(?:\s+(.*))?$/.exec(line);
+    assert.ok(match, `${service}.environment: expected KEY: value, got ${JSON.stringify(line)}`);
+    result.set(match[1] as string, (match[2] ?? '').trim());
+  }
+  return result;
+}
+
+/** The variables named in `names` that `environment` lacks, in their order. */
+const missingFrom = (environment: Map<string, string>, names: readonly string[]) =>
+  names.filter((name) => !environment.has(name));
+
+/** Keys whose value ignores the same-named .env variable (no `${NAME`), outside the deliberate `own` ones. */
+const notFromEnvFile = (environment: Map<string, string>, own: readonly string[]) =>
+  [...environment].filter(([k, v]) => !own.includes(k) && !v.includes(`\${${k}`)).map(([k]) => k);
+
+const compose = await readRepoFile('docker-compose.yml');
+
+describe('docker-compose.yml: the MCP server gets every variable of mcp-server/src/config.ts', () => {
+  const environment = serviceEnvironment(compose, 'mcp-server');
+
+  it('lists every variable the server reads', () => {
+    assert.ok(environment, 'mcp-server has no environment');
+    const missing = missingFrom(environment, SERVER_VARIABLES);
+    assert.deepEqual(missing, [], `docker-compose.yml mcp-server.environment lacks ${missing.join(', ')}`);
+  });
+
+  it('lists nothing the server does not read (a typo would be ignored as silently)', () => {
+    assert.ok(environment);
+    const unknown = [...environment.keys()].filter(
+      (k) => !(SERVER_VARIABLES as readonly string[]).includes(k),
+    );
+    assert.deepEqual(unknown, [], `mcp-server.environment names variables config.ts does not read`);
+  });
+
+  it('takes every value from .env except the container-side ones compose sets itself', () => {
+    assert.ok(environment);
+    // Listen address and port inside the container, the public issuer (from KC_PUBLIC_URL and KEYCLOAK_REALM)
+    // and the internal service names: .env.example's header says so.
+    const own = ['MCP_HOST', 'MCP_PORT', 'OIDC_ISSUER', 'OIDC_JWKS_URL', 'VALKEY_URL'];
+    assert.deepEqual(notFromEnvFile(environment, own), []);
+  });
+
+  it('overlays that redefine its environment name only variables the server reads', async () => {
+    for (const overlay of ['compose/overlays/dev.yml', 'compose/overlays/tls.yml']) {
+      const env = serviceEnvironment(await readRepoFile(overlay), 'mcp-server');
+      const unknown = [...(env?.keys() ?? [])].filter(
+        (k) => !(SERVER_VARIABLES as readonly string[]).includes(k),
+      );
+      assert.deepEqual(unknown, [], `${overlay}: mcp-server.environment`);
+    }
+  });
+});
+
+describe('docker-compose.yml: the seed gets every variable of seed/src/config.ts', () => {
+  const environment = serviceEnvironment(compose, 'seed');
+
+  it('lists every variable the seed reads', () => {
+    assert.ok(environment, 'seed has no environment');
+    const missing = missingFrom(environment, SEED_VARIABLES);
+    assert.deepEqual(missing, [], `docker-compose.yml seed.environment lacks ${missing.join(', ')}`);
+  });
+
+  it('takes every seed value from .env except the internal URL, the admin and the card', () => {
+    assert.ok(environment);
+    const own = ['KEYCLOAK_URL', 'KEYCLOAK_ADMIN_USERNAME', 'KEYCLOAK_ADMIN_PASSWORD', 'STACK_CARD_PATH'];
+    const seedOnly = new Map(
+      [...environment].filter(([k]) => (SEED_VARIABLES as readonly string[]).includes(k)),
+    );
+    assert.deepEqual(notFromEnvFile(seedOnly, own), []);
+  });
+});
+
+describe('.env.example: what compose reads from it', () => {
+  it('documents every variable of the MCP server', async () => {
+    const example = await readRepoFile('.env.example');
+    const undocumented = SERVER_VARIABLES.filter((name) => !new RegExp(`^(# )?${name}=`, 'm').test(example));
+    assert.deepEqual(undocumented, [], `.env.example lacks ${undocumented.join(', ')}`);
+  });
+
+  it('has no comment after an empty value (docker-compose 1.29 would pass the comment as the value)', async () => {
+    const example = await readRepoFile('.env.example');
+    const bad = example.split('\n').filter((line) => /^[A-Za-z_][A-Za-z0-9_]*=\s*#/.test(line));
+    assert.deepEqual(bad, []);
+  });
+});
+
+describe('serviceEnvironment', () => {
+  const yaml = [
+    'services:',
+    '  a:',
+    '    image: x',
+    '    environment:',
+    '      # a comment',
+    '      ONE: ${ONE:-}',
+    '',
+    "      TWO: '2'",
+    '    ports: []',
+    '  b:',
+    '    environment:',
+    '      - LIST=form',
+    'volumes:',
+    '  a:',
+  ].join('\n');
+
+  it('reads the keys of a block mapping, comments and blank lines skipped', () => {
+    assert.deepEqual(
+      [...(serviceEnvironment(yaml, 'a') ?? [])],
+      [
+        ['ONE', '${ONE:-}'],
+        ['TWO', "'2'"],
+      ],
+    );
+    assert.equal(serviceEnvironment(yaml, 'c'), undefined);
+  });
+
+  it('refuses a style it does not read', () => {
+    assert.throws(() => serviceEnvironment(yaml, 'b'), /expected KEY: value/);
+  });
+});
