@@ -119,6 +119,12 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
 
   const app = new Koa<AppState>({ proxy: config.trustProxy });
   app.use(accessLog({ logger })); // first: sees every request, including the ones that fail below
+  app.use(async function closeWhileDraining(ctx, next) {
+    await next();
+    // Checked once the answer is ready, so requests in flight when the drain began get it too: the client's
+    // keep-alive socket closes after this response instead of holding the process until the grace ends.
+    if (draining) ctx.set('Connection', 'close');
+  });
   if (config.metricsEnabled) app.use(httpMetrics({ metrics }));
   app.use(errorHandler());
   app.use(notFound());

@@ -42,6 +42,58 @@ describe('startServer', () => {
   });
 });
 
+describe('graceful stop', () => {
+  it('a call in flight when the stop begins is answered, its keep-alive socket closed, and stop() returns without waiting out the grace', async () => {
+    const store = new MemoryStore();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const admit = store.admit.bind(store);
+    let entered!: () => void;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    store.admit = async (subject, countCall) => {
+      entered();
+      await held;
+      return admit(subject, countCall);
+    };
+    const running = await startServer({
+      // A grace far longer than any test: stop() must not need it.
+      config: loadConfig({
+        MCP_PORT: '0',
+        OIDC_JWKS_URL: 'http://127.0.0.1:9/certs',
+        MCP_SHUTDOWN_GRACE_SECONDS: '600',
+      }),
+      logger: memoryLogger().logger,
+      overrides: { store, verifier: Object.assign(async () => caller, { checkKeys: async () => {} }) },
+    });
+    const answer = fetch(`http://127.0.0.1:${running.port}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer x',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'whoami', arguments: {} },
+      }),
+    });
+    await inFlight;
+    const stopped = running.stop();
+    release();
+    const res = await answer;
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('connection'), 'close');
+    await Promise.race([
+      stopped,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('stop() is waiting out the grace period')), 10_000).unref(),
+      ),
+    ]);
+  });
+});
+
 describe('MultiplexTransport', () => {
   it('an aborted request is cancelled in the server (notifications/cancelled) and its answer dropped', async () => {
     const server = new McpServer({ name: 't', version: '0' });
