@@ -252,9 +252,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ]);
     if (issuers.length !== 1)
       problems.push(['OIDC_ISSUER', 'introspection mode supports exactly one OIDC_ISSUER']);
+    // Keycloak's endpoint next to the keys: an OIDC_JWKS_URL on an internal address (compose, a cluster)
+    // gives an introspection URL on that address too, where the public issuer may not be reachable.
+    const keysOnKeycloak = /\/protocol\/openid-connect\/certs$/.test(jwksUrls[0] ?? '');
     introspection = {
       url:
-        e.OIDC_INTROSPECTION_URL ?? `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/token/introspect`,
+        e.OIDC_INTROSPECTION_URL ??
+        (keysOnKeycloak
+          ? (jwksUrls[0] as string).replace(/\/certs$/, '/token/introspect')
+          : `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/token/introspect`),
       clientId: e.OIDC_INTROSPECTION_CLIENT_ID ?? '',
       clientSecret: e.OIDC_INTROSPECTION_CLIENT_SECRET ?? '',
     };

@@ -188,5 +188,16 @@ describe('loadConfig', () => {
       clientId: 'mcp-introspector',
       clientSecret: 's3cret',
     });
+    // Keys on an internal address (compose: http://keycloak:8080): introspection goes there too.
+    const internal = loadConfig({
+      OIDC_TOKEN_VALIDATION: 'introspection',
+      OIDC_INTROSPECTION_CLIENT_ID: 'mcp-introspector',
+      OIDC_INTROSPECTION_CLIENT_SECRET: 's3cret',
+      OIDC_JWKS_URL: 'http://keycloak:8080/realms/mcp/protocol/openid-connect/certs',
+    });
+    assert.equal(
+      internal.introspection?.url,
+      'http://keycloak:8080/realms/mcp/protocol/openid-connect/token/introspect',
+    );
   });
 });
