@@ -7,6 +7,12 @@
 // and forwards everything else unchanged — Host and Origin included, so the DNS-rebinding scenario still sees
 // what the suite sent. The suite needs Node ≥ 22 (fs.globSync): the Node 22 binary that
 // mcp-server/test/clients/setup-node22-tools.sh provisions (CONFORMANCE_NODE overrides it).
+//
+// The suite's authorization scenarios (`auth/*`) are client scenarios: `conformance client` starts the
+// scenario's own MCP server and authorization server on loopback ports, hands their URL to the client under
+// test and grades what that client sends them. They are listed from the installed suite (`conformance list`)
+// and each is explained in AUTH_SCENARIOS: why it cannot run against this server with Keycloak as the AS, and
+// which of our tests covers the server side of the same behaviour.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
@@ -55,6 +61,28 @@ export interface ConformanceSummary {
   checks: { passed: number; failed: number; warnings: number };
   applicable: { scenarios: number; passed: number; failed: number; warnings: number };
   results: ScenarioResult[];
+  auth: AuthSummary;
+}
+
+/** One `auth/*` scenario of the suite, as the suite lists it, with our explanation. */
+export interface AuthScenarioResult {
+  scenario: string;
+  /** The spec versions the suite lists it under (`2025-11-25`, `draft`, `extension`, …). */
+  specVersions: string[];
+  /** Which `conformance list` section it is in: `client` (the suite plays server + AS) or `server`. */
+  side: 'client' | 'server';
+  applies: boolean;
+  note: string;
+  /** Our tests (paths under mcp-server/test) that exercise the server side of the same behaviour. */
+  serverSide: { test: string; what: string }[];
+}
+
+export interface AuthSummary {
+  source: string;
+  /** Whether `conformance client` offers a server URL option (it does not in 0.1.16: no external target). */
+  clientCommandTakesServerUrl: boolean;
+  scenarios: number;
+  results: AuthScenarioResult[];
 }
 
 /** Runs every server scenario (`--suite all`) against the card's MCP server; `output` is the suite's own. */
@@ -108,14 +136,7 @@ export async function runConformance(
       '-o',
       outDir,
     ];
-    const output = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      const child = spawn(options.nodeBin ?? node22Bin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      child.once('error', reject);
-      child.once('exit', () => resolve(text));
-    });
+    const output = await runSuite(args, options.nodeBin);
 
     const scenarios: ScenarioResult[] = [];
     for (const dir of (await readdir(outDir)).sort()) {
@@ -139,7 +160,11 @@ export async function runConformance(
       throw new Error(`the conformance suite produced no results; its output:\n${output}`);
     }
     return {
-      summary: summarize(`@modelcontextprotocol/conformance ${await suiteVersion()}`, scenarios),
+      summary: summarize(
+        `@modelcontextprotocol/conformance ${await suiteVersion()}`,
+        scenarios,
+        await authScenarios(options),
+      ),
       output,
     };
   } finally {
@@ -148,7 +173,58 @@ export async function runConformance(
   }
 }
 
-function summarize(suite: string, scenarios: ScenarioResult[]): ConformanceSummary {
+/** The suite's CLI under Node 22; stdout and stderr together. */
+function runSuite(args: string[], nodeBin = node22Bin()): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    const child = spawn(nodeBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.once('error', reject);
+    child.once('exit', () => resolve(text));
+  });
+}
+
+/**
+ * Every `auth/*` scenario the installed suite lists (`conformance list`: name and spec versions, per side), each
+ * with its explanation from AUTH_SCENARIOS (UNCLASSIFIED when it has none), and whether the suite's `client`
+ * command can be pointed at an external server at all. Needs no stack.
+ */
+export async function authScenarios(options: { nodeBin?: string } = {}): Promise<AuthSummary> {
+  const listing = await runSuite([SUITE, 'list'], options.nodeBin);
+  const results: AuthScenarioResult[] = [];
+  let side: 'client' | 'server' | undefined;
+  for (const line of listing.split('\n')) {
+    if (/^Server scenarios/.test(line)) side = 'server';
+    else if (/^Client scenarios/.test(line)) side = 'client';
+    const match = /^\s+- (auth\/\S+)(?: \[([^\]]*)\])?\s*$/.exec(line);
+    if (!match?.[1] || !side) continue;
+    const explained = AUTH_SCENARIOS[match[1]];
+    results.push({
+      scenario: match[1],
+      specVersions: (match[2] ?? '').split(',').filter(Boolean),
+      side,
+      applies: false,
+      note: explained?.note ?? UNCLASSIFIED,
+      serverSide: (explained?.serverSide ?? []).map(([test, what]) => ({ test, what })),
+    });
+  }
+  if (results.length === 0) {
+    throw new Error(`\`conformance list\` named no auth/* scenario; its output:\n${listing}`);
+  }
+  const clientHelp = await runSuite([SUITE, 'client', '--help'], options.nodeBin);
+  if (!/--command\b/.test(clientHelp)) {
+    throw new Error(`unexpected \`conformance client --help\` output:\n${clientHelp}`);
+  }
+  return {
+    source: '`conformance list` of the installed suite',
+    clientCommandTakesServerUrl: /--(server-)?url\b/.test(clientHelp),
+    scenarios: results.length,
+    results: results.sort((a, b) => a.scenario.localeCompare(b.scenario)),
+  };
+}
+
+function summarize(suite: string, scenarios: ScenarioResult[], auth: AuthSummary): ConformanceSummary {
   const sum = (rows: ScenarioResult[], key: 'passed' | 'failed' | 'warnings') =>
     rows.reduce((total, row) => total + row[key], 0);
   const applicable = scenarios.filter((s) => s.applies);
@@ -169,6 +245,7 @@ function summarize(suite: string, scenarios: ScenarioResult[]): ConformanceSumma
       warnings: sum(applicable, 'warnings'),
     },
     results: scenarios,
+    auth,
   };
 }
 
@@ -198,15 +275,47 @@ export async function writeResults(summary: ConformanceSummary): Promise<void> {
       '| --- | --- | --- | --- | --- | --- |',
       ...table,
       '',
+      '## Authorization scenarios',
+      '',
+      `The suite's \`auth/*\` scenarios (${summary.auth.scenarios}, from ${summary.auth.source}) are client ` +
+        "scenarios: `conformance client` starts the scenario's own MCP server and authorization server on " +
+        'loopback ports, passes their URL to the client under test and grades the requests that client sends them' +
+        (summary.auth.clientCommandTakesServerUrl
+          ? ' (this version of its `client` command also takes a server URL: check whether they still cannot run)'
+          : ' (its `client` command takes no server URL)') +
+        '. None of them can run against this server with Keycloak as the authorization server; each line says ' +
+        'what it grades, why our stack cannot stand in for the suite, and which of our tests (under ' +
+        '`mcp-server/test/`) exercises the server side of the same behaviour.',
+      '',
+      '| scenario | spec | applies | why it cannot run here | server side covered by |',
+      '| --- | --- | --- | --- | --- |',
+      ...summary.auth.results.map(
+        (s) =>
+          `| ${s.scenario} | ${s.specVersions.join(', ')} | ${s.applies ? 'yes' : 'no'} | ${escapeCell(s.note)} | ${
+            s.serverSide.length === 0
+              ? '—'
+              : escapeCell(s.serverSide.map((c) => `\`${c.test}\` (${c.what})`).join('; '))
+          } |`,
+      ),
+      '',
     ].join('\n'),
   );
 }
 
-/** What results.md records: the suite (`@modelcontextprotocol/conformance x.y.z`) and its table's scenarios. */
-export function parseResultsMd(text: string): { suite: string; scenarios: string[] } {
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+/** What results.md records: the suite (`@modelcontextprotocol/conformance x.y.z`) and its tables' scenarios. */
+export function parseResultsMd(text: string): {
+  suite: string;
+  scenarios: string[];
+  authScenarios: string[];
+} {
   const suite = /^Suite: `([^`]+)`/m.exec(text)?.[1] ?? '';
   const scenarios = [...text.matchAll(/^\| ([a-z0-9][a-z0-9-]*) +\|/gm)].map((m) => m[1] ?? '');
-  return { suite, scenarios: scenarios.filter((s) => s !== 'scenario') };
+  const authScenarios = [...text.matchAll(/^\| (auth\/[a-z0-9-]+) +\|/gm)].map((m) => m[1] ?? '');
+  return { suite, scenarios: scenarios.filter((s) => s !== 'scenario'), authScenarios };
 }
 
 /** Written as the repository's prettier would format it, so `npm run format:check` stays green. */
@@ -251,3 +360,153 @@ export function applicability(scenario: string): { applies: boolean; note: strin
     };
   return { applies: true, note: UNCLASSIFIED };
 }
+
+// Tests (paths under mcp-server/test) that exercise the server side of an auth scenario's behaviour.
+const OAUTH_FLOW = 'e2e/oauthFlow.e2e.test.ts';
+const SCOPES = 'integration/scopesAndStepUp.integration.test.ts';
+const SDK_CLIENT = 'clients/sdkOAuthClient.test.ts';
+const INSPECTOR = 'clients/inspector.test.ts';
+const CLAUDE_CODE = 'clients/claudeCode.test.ts';
+const CONSOLE = 'clients/console.test.ts';
+const FASTMCP = 'clients/fastmcp.test.ts';
+const MCP_REMOTE = 'clients/mcpRemote.test.ts';
+const APP_UNIT = 'unit/app.test.ts';
+
+/**
+ * Why each `auth/*` scenario of the suite cannot run against this server with Keycloak as the authorization
+ * server — every one is a client scenario whose checks are made by the suite's own server and AS — and which of
+ * our tests covers the server side. Keyed by the exact name `conformance list` gives: a scenario a new suite
+ * version adds is UNCLASSIFIED (and fails the integration test) until it is explained here.
+ */
+export const AUTH_SCENARIOS: Record<string, { note: string; serverSide: [test: string, what: string][] }> = {
+  'auth/metadata-default': {
+    note: "grades the client's discovery (PRM at /.well-known/oauth-protected-resource/mcp named in WWW-Authenticate, the root PRM a trap; AS metadata at the AS root) and its DCR, authorization and token requests, all seen only by the suite's own server and AS; our server has this PRM layout, Keycloak's issuer has a path (/realms/mcp), and neither reports what a client sent",
+    serverSide: [
+      [OAUTH_FLOW, '1–5: 401 resource_metadata → PRM → Keycloak metadata → DCR → PKCE → token'],
+      [SDK_CLIENT, 'the SDK client completes that discovery against this server'],
+      [INSPECTOR, 'the same with Inspector v2'],
+      [FASTMCP, 'the same with FastMCP'],
+      [MCP_REMOTE, 'the same with mcp-remote'],
+    ],
+  },
+  'auth/metadata-var1': {
+    note: 'PRM path-based but not named in WWW-Authenticate, AS metadata only at /.well-known/openid-configuration: our 401 always names resource_metadata, and Keycloak serves both the RFC 8414 and the OIDC document',
+    serverSide: [
+      [SCOPES, 'the exact 401 challenge: resource_metadata and scope'],
+      [OAUTH_FLOW, "2: the SDK's discovery order finds Keycloak's metadata"],
+    ],
+  },
+  'auth/metadata-var2': {
+    note: "PRM only at the root /.well-known/oauth-protected-resource and not in WWW-Authenticate, AS metadata path-inserted for an issuer with a path: our server also answers the root PRM and Keycloak's /.well-known/oauth-authorization-server/realms/mcp is that form, but what is graded is the client's lookup order, seen only by the suite's servers",
+    serverSide: [
+      [APP_UNIT, 'the RFC 9728 document at the root and at the path-inserted forms'],
+      [OAUTH_FLOW, '2: PRM → Keycloak metadata'],
+    ],
+  },
+  'auth/metadata-var3': {
+    note: 'PRM at a custom URL known only from WWW-Authenticate, AS metadata at the issuer URL + /.well-known/openid-configuration (the form Keycloak uses): our PRM is at the standard path-based URL, and the client reading resource_metadata is what is graded',
+    serverSide: [[OAUTH_FLOW, '1: resource_metadata in the 401 is the URL the PRM is served at']],
+  },
+  'auth/basic-cimd': {
+    note: "the AS advertises client_id_metadata_document_supported and expects a URL as client_id (SEP-991) instead of DCR: the stack's Keycloak metadata does not advertise it (clients here use DCR or the seeded presets), and how a client registered never reaches the resource server",
+    serverSide: [[OAUTH_FLOW, '3: DCR of a public client at Keycloak']],
+  },
+  'auth/scope-from-www-authenticate': {
+    note: 'the 401 challenge carries scope and the client must ask for it; our 401 does carry scope="mcp:tools", but the client\'s authorization request is seen only by the suite\'s AS',
+    serverSide: [
+      [SCOPES, '401 without a token: exactly resource_metadata and scope="mcp:tools"'],
+      [
+        INSPECTOR,
+        'the scopes a real client then asks Keycloak for, checked by support/authorizationRequest.ts',
+      ],
+      [CLAUDE_CODE, 'the same for Claude Code'],
+    ],
+  },
+  'auth/scope-from-scopes-supported': {
+    note: "no scope in the challenge, so the client must ask for the PRM's scopes_supported: our 401 always carries scope, so the situation never arises here",
+    serverSide: [[APP_UNIT, 'the PRM lists scopes_supported mcp:tools, mcp:admin']],
+  },
+  'auth/scope-omitted-when-undefined': {
+    note: 'neither a challenge scope nor scopes_supported, and the client must send no scope: our server always publishes both',
+    serverSide: [],
+  },
+  'auth/scope-step-up': {
+    note: "a call answers 403 insufficient_scope with a wider scope and the client must re-authorize asking for it, checked by the suite's AS; our server does this for reset_usage",
+    serverSide: [
+      [SCOPES, '403 insufficient_scope scope="mcp:tools mcp:admin", then step-up through Keycloak'],
+      [CONSOLE, 'the keycloak-js console steps up on that 403'],
+    ],
+  },
+  'auth/scope-retry-limit': {
+    note: "the suite's server answers 403 insufficient_scope however often the client re-authorizes, and the client must give up; with Keycloak that is bob, who is never granted mcp:admin, but the client's retries are what is graded",
+    serverSide: [
+      [SCOPES, 'bob asks for mcp:admin, gets a token without it, and gets 403 again'],
+      [CONSOLE, 'step-up cannot get bob mcp:admin'],
+    ],
+  },
+  'auth/token-endpoint-auth-basic': {
+    note: "the AS lists only client_secret_basic and checks the client's token request uses it: Keycloak lists five methods, so the choice is never forced, and client authentication is between client and AS",
+    serverSide: [
+      [
+        OAUTH_FLOW,
+        '9: the M2M client, authenticated at Keycloak by client_secret_basic, calls tools with its token',
+      ],
+    ],
+  },
+  'auth/token-endpoint-auth-post': {
+    note: "the AS lists only client_secret_post and checks the client's token request uses it: Keycloak lists five methods, so the choice is never forced, and client authentication is between client and AS",
+    serverSide: [],
+  },
+  'auth/token-endpoint-auth-none': {
+    note: 'the AS lists only none (public client) and checks the client sends no secret: Keycloak lists five methods, and client authentication is between client and AS',
+    serverSide: [
+      [OAUTH_FLOW, '3–5: a public client registered by DCR, PKCE, token exchange without a secret'],
+    ],
+  },
+  'auth/pre-registration': {
+    note: "the AS has no registration endpoint and the client must use the confidential client the suite hands it (client_secret_basic): the stack's Keycloak offers DCR, and its seeded presets are public clients",
+    serverSide: [
+      [CLAUDE_CODE, 'the seeded claude-code client, no DCR'],
+      [INSPECTOR, 'the seeded mcp-inspector client, no DCR'],
+    ],
+  },
+  'auth/2025-03-26-oauth-metadata-backcompat': {
+    note: 'the 2025-03-26 layout: no PRM, the MCP server is its own AS with metadata at its root; ours is a 2025-11-25 resource server whose PRM names Keycloak (404 at /.well-known/oauth-authorization-server)',
+    serverSide: [[OAUTH_FLOW, '1–2: the 2025-11-25 discovery instead']],
+  },
+  'auth/2025-03-26-oauth-endpoint-fallback': {
+    note: 'no metadata at all, and the client must fall back to /authorize, /token and /register on the MCP server (2025-03-26): our server is not an AS and has none of them',
+    serverSide: [],
+  },
+  'auth/resource-mismatch': {
+    note: "the PRM names a foreign resource and the client must refuse to authorize: our PRM's resource is exactly our MCP URL",
+    serverSide: [[OAUTH_FLOW, '2: the PRM resource is the MCP URL; 8a: a token for another audience → 401']],
+  },
+  'auth/offline-access-scope': {
+    note: "the AS lists offline_access and refresh_token, and the client should register the refresh_token grant and may ask for offline_access (SEP-2207), as seen by the suite's AS; Keycloak does list both",
+    serverSide: [
+      [OAUTH_FLOW, '3: DCR with refresh_token and offline_access'],
+      [SDK_CLIENT, 'refresh after the access token expires; a new login after logout'],
+      [CONSOLE, 'refresh_token grant'],
+    ],
+  },
+  'auth/offline-access-not-supported': {
+    note: "the AS leaves offline_access out of scopes_supported and the client must not ask for it: the stack's Keycloak lists offline_access",
+    serverSide: [],
+  },
+  'auth/client-credentials-jwt': {
+    note: "client_credentials with private_key_jwt (ES256) under a key and client id the suite hands the client, the assertion verified by the suite's AS: the stack's M2M client authenticates with a secret, and the resource server only sees the token",
+    serverSide: [[OAUTH_FLOW, '9: a client_credentials token from Keycloak calls tools']],
+  },
+  'auth/client-credentials-basic': {
+    note: "client_credentials with client_secret_basic under the suite's client id and secret, verified by the suite's AS: what the stack's M2M client does at Keycloak, but only the suite's AS can grade the request",
+    serverSide: [
+      [OAUTH_FLOW, '9: the M2M client, authenticated by client_secret_basic, calls tools'],
+      ['integration/conformance.integration.test.ts', "this suite's server scenarios run with that token"],
+    ],
+  },
+  'auth/cross-app-access-complete-flow': {
+    note: 'SEP-990 enterprise-managed authorization: the suite plays an IdP (token exchange to an ID-JAG) and an AS (jwt-bearer grant); the stack configures no enterprise IdP trust in Keycloak',
+    serverSide: [],
+  },
+};

@@ -1,5 +1,6 @@
 // Runs the official MCP conformance suite against the stack's MCP server and rewrites results.md +
-// results.json here (the logic: conformance.ts; `npm test` asserts on the same run in
+// results.json here (the server scenarios' results, and the suite's auth/* client scenarios with why each
+// cannot run against this server) (the logic: conformance.ts; `npm test` asserts on the same run in
 // mcp-server/test/integration/conformance.integration.test.ts). Node 22 comes from
 // mcp-server/test/clients/setup-node22-tools.sh (CONFORMANCE_NODE overrides it):
 //
@@ -18,6 +19,6 @@ const { summary } = await runConformance(card);
 await writeResults(summary);
 console.log(
   `conformance: ${summary.checks.passed} passed, ${summary.checks.failed} failed, ${summary.checks.warnings} warnings; ` +
-    `applicable scenarios: ${summary.applicable.passed} passed, ${summary.applicable.failed} failed ` +
-    `→ ${RESULTS_MD}`,
+    `applicable scenarios: ${summary.applicable.passed} passed, ${summary.applicable.failed} failed; ` +
+    `${summary.auth.scenarios} auth/* (client) scenarios explained → ${RESULTS_MD}`,
 );

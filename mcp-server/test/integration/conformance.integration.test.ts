@@ -2,11 +2,17 @@
 // stack, the run mcp-server/conformance/run.ts records in results.md: every scenario that applies to this
 // server passes, and the suite still has exactly the scenarios results.md explains — a scenario added (or
 // dropped) by a new suite version fails here until run.ts has recorded it and conformance.ts classifies it.
+// The same holds for the suite's auth/* scenarios (client scenarios, listed by the installed suite itself): each
+// must be explained in conformance.ts (AUTH_SCENARIOS) and recorded in results.md's second table.
 // Needs Node 22 (mcp-server/test/clients/setup-node22-tools.sh; npm test runs it).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import {
+  AUTH_SCENARIOS,
   parseResultsMd,
   RESULTS_MD,
   runConformance,
@@ -36,6 +42,41 @@ describe('MCP conformance suite (server scenarios) against the stack', () => {
     );
     const unclassified = summary.results.filter((s) => s.note === UNCLASSIFIED).map((s) => s.scenario);
     assert.deepEqual(unclassified, [], 'scenarios conformance.ts does not classify yet');
+  });
+
+  it("lists exactly the installed suite's auth/* scenarios, each explained in conformance.ts and results.md", async () => {
+    const { auth } = summary;
+    const installed = auth.results.map((s) => s.scenario).sort();
+    const regenerate =
+      'explain it in AUTH_SCENARIOS (conformance.ts), then run `node --import tsx mcp-server/conformance/run.ts`';
+    assert.ok(installed.length > 0, 'the suite listed no auth/* scenario');
+    assert.deepEqual(
+      installed,
+      Object.keys(AUTH_SCENARIOS).sort(),
+      `the suite's auth/* scenarios differ from the ones conformance.ts explains: ${regenerate}`,
+    );
+    const unexplained = auth.results.filter((s) => s.note === UNCLASSIFIED).map((s) => s.scenario);
+    assert.deepEqual(unexplained, [], 'auth scenarios conformance.ts does not explain yet');
+    const recorded = parseResultsMd(await readFile(RESULTS_MD, 'utf8'));
+    assert.deepEqual(
+      installed,
+      [...recorded.authScenarios].sort(),
+      `results.md's auth table is stale: ${regenerate}`,
+    );
+    // What makes every one of them inapplicable: the suite plays server and AS, and cannot be aimed elsewhere.
+    const serverSide = auth.results.filter((s) => s.side !== 'client').map((s) => s.scenario);
+    assert.deepEqual(serverSide, [], 'a server-side auth scenario: run it against this server');
+    assert.equal(
+      auth.clientCommandTakesServerUrl,
+      false,
+      '`conformance client` now takes a server URL: check whether auth scenarios can run against this server',
+    );
+    const testDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+    for (const s of auth.results) {
+      assert.equal(s.applies, false, s.scenario);
+      for (const { test } of s.serverSide)
+        assert.ok(existsSync(join(testDir, test)), `${s.scenario}: no ${test}`);
+    }
   });
 
   it('passes every scenario that applies to this server, without failures or warnings', () => {
