@@ -83,8 +83,8 @@ describe(
       try {
         const server = await startMcpServer(card, await freePort(), {
           OIDC_TOKEN_VALIDATION: 'introspection',
-          // Derived from the issuer: Keycloak only calls a token active when asked under its issuer's
-          // hostname (here the native stack sets no KC_HOSTNAME, so the loopback JWKS address would not do).
+          // No OIDC_INTROSPECTION_URL: derived next to the card's loopback JWKS URL. Keycloak runs with
+          // --hostname, so its issuer (and the token's activity) does not depend on the address asked.
           OIDC_INTROSPECTION_CLIENT_ID: introspector.clientId,
           OIDC_INTROSPECTION_CLIENT_SECRET: introspector.clientSecret,
         });
