@@ -69,6 +69,7 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
   const { server, toolAccess } = createMcpServer({
     store,
     logger,
+    requiredScope: config.requiredScope,
     jsonSchemaValidator: new AjvJsonSchemaValidator(),
   });
   const mcp = createMcpRoute({

@@ -3,7 +3,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import pkg from '../../package.json' with { type: 'json' };
-import type { ToolAccess } from './toolAccess.ts';
+import { TOOLS_SCOPE, type ToolAccess } from './toolAccess.ts';
 import type { ToolDeps, ToolFamily } from './toolResult.ts';
 import { identityTools } from './tools/identity.ts';
 import { usageTools } from './tools/usage.ts';
@@ -12,6 +12,8 @@ export const TOOL_FAMILIES: readonly ToolFamily[] = [identityTools, usageTools];
 
 export interface McpServerDeps extends ToolDeps {
   jsonSchemaValidator: jsonSchemaValidator;
+  /** MCP_REQUIRED_SCOPE: stands in for TOOLS_SCOPE in every tool's rule, as it does for every request. */
+  requiredScope?: string;
 }
 
 export function createMcpServer(deps: McpServerDeps): {
@@ -29,7 +31,12 @@ export function createMcpServer(deps: McpServerDeps): {
   const toolAccess = new Map<string, ToolAccess>();
   for (const family of TOOL_FAMILIES) {
     family.register(server, deps);
-    for (const [name, access] of Object.entries(family.access)) toolAccess.set(name, access);
+    for (const [name, access] of Object.entries(family.access)) {
+      const scopes = access.scopes.map((scope) =>
+        scope === TOOLS_SCOPE ? (deps.requiredScope ?? TOOLS_SCOPE) : scope,
+      );
+      toolAccess.set(name, { ...access, scopes });
+    }
   }
   return { server, toolAccess };
 }

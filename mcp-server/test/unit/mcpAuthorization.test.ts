@@ -247,6 +247,16 @@ describe('/mcp authorization, limits and transport rules', () => {
       assert.equal(res.body.error.code, -32600);
     });
 
+    it('MCP_REQUIRED_SCOPE replaces mcp:tools in every tool’s rule too (and in the metadata)', async () => {
+      build({ MCP_REQUIRED_SCOPE: 'mcp:read' });
+      const res = await post({ scope: 'openid mcp:read' }, call('whoami'), 200);
+      assert.equal(res.body.result.isError, undefined, res.text);
+      const admin = await post({ scope: 'openid mcp:read' }, call('reset_usage', { subject: 'x' }), 403);
+      assert.match(admin.headers['www-authenticate'] ?? '', /scope="mcp:read mcp:admin"/);
+      const metadata = await request(app.callback()).get('/.well-known/oauth-protected-resource/mcp');
+      assert.deepEqual(metadata.body.scopes_supported, ['mcp:read', 'mcp:admin']);
+    });
+
     it('malformed params of tools/call or initialize → -32602 Invalid params in words, not -32603 internal error', async () => {
       const cases: unknown[] = [
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: 'x' } },
