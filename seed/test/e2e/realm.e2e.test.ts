@@ -142,6 +142,25 @@ describe('the imported mcp realm', { concurrency: false }, () => {
     assert.equal(offList.status, 403);
   });
 
+  it("anonymous DCR accepts every scope Keycloak's discovery lists (what older clients, e.g. Claude Code 2.1.98, register with)", async () => {
+    const discovery = (await (await fetch(`${card.issuer}/.well-known/openid-configuration`)).json()) as {
+      scopes_supported: string[];
+    };
+    // service_account is Keycloak's own (client-credentials clients); hidden from discovery, off the DCR list.
+    assert.ok(!discovery.scopes_supported.includes('service_account'), discovery.scopes_supported.join(' '));
+    const response = await register({
+      redirect_uris: ['http://localhost:40114/callback'],
+      token_endpoint_auth_method: 'none',
+      scope: discovery.scopes_supported.join(' '),
+    });
+    const client = (await response.json()) as typeof registered;
+    assert.equal(response.status, 201, JSON.stringify(client));
+    await fetch(client.registration_client_uri, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${client.registration_access_token}` },
+    });
+  });
+
   it("anonymous DCR accepts every scope of the MCP server's metadata (mcp:admin too: the role gates it)", async () => {
     // What MCP Inspector v2 sends: the server's scopes_supported plus offline_access.
     const response = await register({
