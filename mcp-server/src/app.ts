@@ -90,7 +90,8 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
     '/readyz',
     readyz({ store, verifier, storeFailureMode: config.storeFailureMode, draining: () => draining }),
   );
-  if (config.metricsEnabled) {
+  // On the MCP listener only when no listener of its own is configured (MCP_METRICS_PORT; server.ts).
+  if (config.metricsEnabled && config.metricsListener === null) {
     router.get('/metrics', async function metricsRoute(ctx) {
       ctx.set('Content-Type', metrics.registry.contentType);
       ctx.body = await metrics.registry.metrics();

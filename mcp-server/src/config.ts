@@ -53,6 +53,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly trustProxy: boolean;
   readonly metricsEnabled: boolean;
+  /** Where /metrics is served: null = on the MCP listener; else a listener of its own (port 0 = any free). */
+  readonly metricsListener: { readonly host: string; readonly port: number } | null;
   readonly shutdownGraceSeconds: number;
   /** V8 old-generation headroom over the live heap after a full GC, in percent; 0 = V8's own heuristics. */
   readonly heapGrowingPercent: number;
@@ -197,6 +199,13 @@ const schema = z.object({
   MCP_MAX_BODY_BYTES: integer('MCP_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MCP_TRUST_PROXY: boolean('MCP_TRUST_PROXY').default(false),
   MCP_METRICS_ENABLED: boolean('MCP_METRICS_ENABLED').default(true),
+  MCP_METRICS_PORT: integer('MCP_METRICS_PORT', 0, 65535).optional(),
+  MCP_METRICS_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]-]+$/, {
+      error: (i) => `MCP_METRICS_HOST must be a host name or IP address ${got(i.input)}`,
+    })
+    .default('127.0.0.1'),
   MCP_SHUTDOWN_GRACE_SECONDS: integer('MCP_SHUTDOWN_GRACE_SECONDS', 0, 600).default(10),
   MCP_HEAP_GROWING_PERCENT: integer('MCP_HEAP_GROWING_PERCENT', 0, 1000).default(50),
   LOG_LEVEL: z
@@ -298,6 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MCP_MAX_BODY_BYTES,
     trustProxy: e.MCP_TRUST_PROXY,
     metricsEnabled: e.MCP_METRICS_ENABLED,
+    metricsListener:
+      e.MCP_METRICS_PORT === undefined ? null : { host: e.MCP_METRICS_HOST, port: e.MCP_METRICS_PORT },
     shutdownGraceSeconds: e.MCP_SHUTDOWN_GRACE_SECONDS,
     heapGrowingPercent: e.MCP_HEAP_GROWING_PERCENT,
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),

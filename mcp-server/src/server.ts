@@ -6,6 +6,7 @@ import { createApp, type McpApp } from './app.ts';
 import { verifierFromConfig } from './auth/verifierFromConfig.ts';
 import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
 import type { Config } from './config.ts';
+import { startMetricsServer, type MetricsServer } from './http/metricsServer.ts';
 import { createMetrics } from './metrics.ts';
 import type { UsageStore } from './store/usageStore.ts';
 import { createValkeyStore } from './store/valkeyStore.ts';
@@ -14,6 +15,8 @@ export interface RunningServer {
   server: Server;
   app: McpApp;
   port: number;
+  /** The port of /metrics' own listener (MCP_METRICS_PORT), or null when it is on the MCP listener or off. */
+  metricsPort: number | null;
   /** Stops accepting, answers /readyz 503, lets in-flight requests finish (up to the grace), closes Valkey. */
   stop(): Promise<void>;
 }
@@ -61,11 +64,25 @@ export async function startServer(options: {
   });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(`MCP server listening on http://${host}:${port} (resource ${config.resourceUrl})`);
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsEnabled && config.metricsListener) {
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, config.metricsListener);
+    } catch (error) {
+      const { host: h, port: p } = config.metricsListener;
+      logger.fatal({ err: error }, `cannot listen on ${h}:${p} for /metrics (MCP_METRICS_PORT)`);
+      server.close();
+      await store.close().catch(() => {});
+      throw error;
+    }
+    logger.info(`metrics on http://${config.metricsListener.host}:${metricsServer.port}/metrics`);
+  }
 
   return {
     server,
     app,
     port,
+    metricsPort: metricsServer?.port ?? null,
     async stop() {
       app.drain();
       // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets; cut the rest after
@@ -76,6 +93,7 @@ export async function startServer(options: {
       await closed;
       clearTimeout(grace);
       await app.close().catch(() => {});
+      await metricsServer?.close();
       await store.close().catch((error: Error) => logger.warn({ reason: error.message }, 'closing Valkey'));
     },
   };

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         maxBodyBytes: 1024 * 1024,
         trustProxy: false,
         metricsEnabled: true,
+        metricsListener: null,
         shutdownGraceSeconds: 10,
         heapGrowingPercent: 50,
       },
@@ -146,6 +147,7 @@ describe('loadConfig', () => {
       MCP_ALLOWED_ORIGINS: 'http://localhost:6274,http://127.0.0.1:6274',
       MCP_TRUST_PROXY: 'true',
       MCP_HEAP_GROWING_PERCENT: '0',
+      MCP_METRICS_PORT: '9464',
     });
     assert.equal(config.jwksCacheMaxAgeSeconds, 5);
     assert.equal(config.jwksCooldownSeconds, 0);
@@ -157,6 +159,7 @@ describe('loadConfig', () => {
     assert.deepEqual(config.allowedOrigins, ['http://localhost:6274', 'http://127.0.0.1:6274']);
     assert.equal(config.trustProxy, true);
     assert.equal(config.heapGrowingPercent, 0);
+    assert.deepEqual(config.metricsListener, { host: '127.0.0.1', port: 9464 });
   });
 
   for (const [variable, value] of [
@@ -167,6 +170,8 @@ describe('loadConfig', () => {
     ['MCP_TRUST_PROXY', 'yes'],
     ['MCP_RATE_LIMIT', '-1'],
     ['MCP_HEAP_GROWING_PERCENT', '50%'],
+    ['MCP_METRICS_PORT', '9464a'],
+    ['MCP_METRICS_HOST', 'http://x'],
   ] as const) {
     it(`rejects ${variable}=${JSON.stringify(value)} naming ${variable}`, () => {
       const error = configError({ [variable]: value });

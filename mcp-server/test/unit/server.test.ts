@@ -42,6 +42,31 @@ describe('startServer', () => {
   });
 });
 
+describe('/metrics on a listener of its own (MCP_METRICS_PORT)', () => {
+  it('is served there, not on the MCP listener, and closed with the server', async () => {
+    const running = await startServer({
+      config: loadConfig({ MCP_PORT: '0', MCP_METRICS_PORT: '0', OIDC_JWKS_URL: 'http://127.0.0.1:9/certs' }),
+      logger: memoryLogger().logger,
+      overrides: {
+        store: new MemoryStore(),
+        verifier: Object.assign(async () => caller, { checkKeys: async () => {} }),
+      },
+    });
+    const metricsPort = running.metricsPort;
+    assert.ok(metricsPort, 'a metrics port');
+    try {
+      const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /mcp_auth_outcomes_total/);
+      assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/mcp`)).status, 404);
+      assert.equal((await fetch(`http://127.0.0.1:${running.port}/metrics`)).status, 404);
+    } finally {
+      await running.stop();
+    }
+    await assert.rejects(fetch(`http://127.0.0.1:${metricsPort}/metrics`));
+  });
+});
+
 describe('graceful stop', () => {
   it('a call in flight when the stop begins is answered, its keep-alive socket closed, and stop() returns without waiting out the grace', async () => {
     const store = new MemoryStore();
