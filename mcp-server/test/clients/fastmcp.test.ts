@@ -15,7 +15,7 @@ import type { Browser } from 'playwright-core';
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
-import { launchChromium, screenshotDir, submitKeycloakLogin, untilRedirected } from './support/browser.ts';
+import { launchChromium, logInAt, screenshotDir } from './support/browser.ts';
 import { keycloakAdmin } from './support/consoleClient.ts';
 
 export const FASTMCP_PYTHON =
@@ -77,15 +77,12 @@ describe('FastMCP Python client with its OAuth helper', { concurrency: false }, 
       assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
       assert.equal(url.searchParams.get('resource'), card.mcpUrl);
 
-      const page = await browser.newPage();
-      const shots = await screenshotDir('fastmcp');
-      await page.goto(url.href);
-      await page.locator('#kc-form-login').waitFor();
-      await page.screenshot({ path: join(shots, '01-keycloak-login.png') });
-      await submitKeycloakLogin(page, user(card, 'bob'));
-      await untilRedirected(page, (u) => u.port === String(callbackPort));
-      await page.screenshot({ path: join(shots, '02-fastmcp-callback.png') });
-      await page.close();
+      await logInAt(browser, url, user(card, 'bob'), {
+        done: (u) => u.port === String(callbackPort),
+        shots: await screenshotDir('fastmcp'),
+        name: '',
+        client: 'fastmcp',
+      });
 
       assert.equal(await exited, 0, `FastMCP client failed:\n${stderr}`);
       const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {

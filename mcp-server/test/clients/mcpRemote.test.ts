@@ -18,7 +18,7 @@ import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { toolJson } from '../e2e/support/mcpClient.ts';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
-import { launchChromium, screenshotDir, submitKeycloakLogin, untilRedirected } from './support/browser.ts';
+import { launchChromium, logInAt, screenshotDir } from './support/browser.ts';
 import { keycloakAdmin } from './support/consoleClient.ts';
 
 const execFileAsync = promisify(execFile);
@@ -90,15 +90,12 @@ describe(
       assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
       assert.equal(url.searchParams.get('redirect_uri'), `http://localhost:${callbackPort}/oauth/callback`);
 
-      const page = await browser.newPage();
-      const shots = await screenshotDir('mcp-remote');
-      await page.goto(url.href);
-      await page.locator('#kc-form-login').waitFor();
-      await page.screenshot({ path: join(shots, '01-keycloak-login.png') });
-      await submitKeycloakLogin(page, user(card, 'alice'));
-      await untilRedirected(page, (u) => u.port === String(callbackPort)); // it asks prompt=consent
-      await page.screenshot({ path: join(shots, '02-mcp-remote-callback.png') });
-      await page.close();
+      await logInAt(browser, url, user(card, 'alice'), {
+        done: (u) => u.port === String(callbackPort), // it asks prompt=consent
+        shots: await screenshotDir('mcp-remote'),
+        name: '',
+        client: 'mcp-remote',
+      });
 
       await connected;
       const tools = (await client.listTools()).tools.map((t) => t.name);

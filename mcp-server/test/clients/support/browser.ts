@@ -56,7 +56,9 @@ export async function untilRedirected(page: Page, done: (url: URL) => boolean): 
 /**
  * A client under test handed us its authorization URL: open it in a fresh browser context, log in on
  * Keycloak's form and follow the redirect until `done` says the client's callback got the code. Screenshots
- * `<shots>/<name>-01-keycloak-login.png` and `<name>-02-<client>-callback.png`.
+ * `<shots>/[<name>-]01-keycloak-login.png` and `[<name>-]02-<client>-callback.png`; the second is best
+ * effort, because clients close their loopback listener the moment the code arrives and the page can be gone
+ * before Chromium captures it (seen in CI as "Unable to capture screenshot").
  */
 export async function logInAt(
   browser: Browser,
@@ -69,10 +71,13 @@ export async function logInAt(
     const page = await context.newPage();
     await page.goto(authorizationUrl.href);
     await page.locator('#kc-form-login').waitFor();
-    await page.screenshot({ path: join(options.shots, `${options.name}-01-keycloak-login.png`) });
+    const prefix = options.name ? `${options.name}-` : '';
+    await page.screenshot({ path: join(options.shots, `${prefix}01-keycloak-login.png`) });
     await submitKeycloakLogin(page, credentials);
     await untilRedirected(page, options.done);
-    await page.screenshot({ path: join(options.shots, `${options.name}-02-${options.client}-callback.png`) });
+    await page
+      .screenshot({ path: join(options.shots, `${prefix}02-${options.client}-callback.png`) })
+      .catch(() => {}); // see above: the callback page may already be gone
   } finally {
     await context.close();
   }
