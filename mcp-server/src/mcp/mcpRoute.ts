@@ -196,9 +196,10 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
     const toolName = isToolCall ? (request?.params as { name?: unknown } | undefined)?.name : undefined;
     const access = typeof toolName === 'string' ? options.toolAccess.get(toolName) : undefined;
     const decision = access ? decideToolAccess(access, verified) : undefined;
+    const badParams = request ? paramsProblem(request) : undefined;
     // Every well-formed message of an authenticated caller counts against the rate limit — a flood of
     // notifications or of refused calls is a flood too — but only a tool call that will run is counted.
-    const admission = await admit(ctx, verified.subject, decision?.allowed === true);
+    const admission = await admit(ctx, verified.subject, decision?.allowed === true && !badParams);
     if (admission !== 'store_down') {
       if (admission.limit > 0) setRateLimitHeaders(ctx, admission);
       if (!admission.allowed) {
@@ -233,7 +234,6 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
       return;
     }
     if (!request) throw new Error('unreachable: a JSON-RPC message that is no request');
-    const badParams = paramsProblem(request);
     if (badParams) return jsonRpcError(ctx, 200, INVALID_PARAMS, `Invalid params: ${badParams}`, request.id);
 
     if (isToolCall) {

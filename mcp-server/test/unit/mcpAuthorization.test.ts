@@ -287,6 +287,7 @@ describe('/mcp authorization, limits and transport rules', () => {
         assert.match(res.body.error.message, /^Invalid params: /);
         assert.equal(res.body.id, (body as { id: number }).id);
       }
+      assert.equal(store.counts.size, 0, 'a call that did not run is not counted');
     });
 
     it('initialize answers with the newest protocol version the client asked for', async () => {
