@@ -5,44 +5,28 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { VARIABLES as SERVER_VARIABLES } from '../../mcp-server/src/config.ts';
 import { SEED_VARIABLES } from '../../seed/src/config.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readRepoFile = (path: string) => readFile(join(ROOT, path), 'utf8');
 
-const indentOf = (line: string) => line.length - line.trimStart().length;
-const isContent = (line: string) => line.trim() !== '' && !line.trimStart().startsWith('#');
-
 /**
- * The `services.<service>.environment` mapping of a compose file in this repository's style (block mappings,
- * two-space indent, `KEY: value` lines). Throws on anything else, so a change of style fails loudly here
- * instead of passing with an empty result. Returns undefined when the service sets no environment.
+ * The `services.<service>.environment` of a compose file, as a map of strings (compose's mapping form; the
+ * list form `- KEY=value` is refused so the checks below never pass on an empty result). Undefined when the
+ * service sets no environment.
  */
 function serviceEnvironment(yaml: string, service: string): Map<string, string> | undefined {
-  const lines = yaml.split('\n');
-  // Lines of the block under the first line matching `header`, deeper than that line's indent.
-  const block = (from: string[], header: RegExp): string[] | undefined => {
-    const start = from.findIndex((line) => header.test(line));
-    if (start === -1) return undefined;
-    const indent = indentOf(from[start] as string);
-    const end = from.findIndex((line, n) => n > start && isContent(line) && indentOf(line) <= indent);
-    return from.slice(start + 1, end === -1 ? undefined : end);
-  };
-  const services = block(lines, /^services:\s*$/);
-  assert.ok(services, 'no top-level services: mapping');
-  const body = block(services, new RegExp(`^  ${service}:\\s*$`));
-  if (!body) return undefined;
-  const environment = block(body, /^ {4}environment:\s*$/);
-  if (!environment) return undefined;
-  const result = new Map<string, string>();
-  for (const line of environment.filter(isContent)) {
-    if (indentOf(line) !== 6) continue; // continuation of a folded value
-    const match = /^ {6}([A-Za-z_][A-Za-z0-9_]*):(?:\s+(.*))?$/.exec(line);
-    assert.ok(match, `${service}.environment: expected KEY: value, got ${JSON.stringify(line)}`);
-    result.set(match[1] as string, (match[2] ?? '').trim());
-  }
-  return result;
+  const file = parseYaml(yaml) as { services?: Record<string, { environment?: unknown }> } | null;
+  assert.ok(file?.services, 'no top-level services: mapping');
+  const environment = file.services[service]?.environment;
+  if (environment === undefined || environment === null) return undefined;
+  assert.ok(
+    typeof environment === 'object' && !Array.isArray(environment),
+    `${service}.environment: expected a KEY: value mapping, got ${JSON.stringify(environment)}`,
+  );
+  return new Map(Object.entries(environment).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
 /** The variables named in `names` that `environment` lacks, in their order. */
@@ -134,6 +118,7 @@ describe('serviceEnvironment', () => {
     '      ONE: ${ONE:-}',
     '',
     "      TWO: '2'",
+    '      THREE:',
     '    ports: []',
     '  b:',
     '    environment:',
@@ -142,18 +127,19 @@ describe('serviceEnvironment', () => {
     '  a:',
   ].join('\n');
 
-  it('reads the keys of a block mapping, comments and blank lines skipped', () => {
+  it('reads the keys of the mapping form, values as strings, an empty value as ""', () => {
     assert.deepEqual(
       [...(serviceEnvironment(yaml, 'a') ?? [])],
       [
         ['ONE', '${ONE:-}'],
-        ['TWO', "'2'"],
+        ['TWO', '2'],
+        ['THREE', ''],
       ],
     );
     assert.equal(serviceEnvironment(yaml, 'c'), undefined);
   });
 
-  it('refuses a style it does not read', () => {
-    assert.throws(() => serviceEnvironment(yaml, 'b'), /expected KEY: value/);
+  it('refuses the list form', () => {
+    assert.throws(() => serviceEnvironment(yaml, 'b'), /expected a KEY: value mapping/);
   });
 });
