@@ -60,8 +60,8 @@ async function tapCounts(path: string): Promise<{ passed: number; failed: number
 
 /**
  * The client tests need Debian's Chromium, a Python venv with FastMCP, Node 22 with MCP Inspector v2 (also
- * used by the conformance test) and Claude Code's native build: provisioned here when missing, the way `npm start` provisions Valkey, so
- * `npm ci && npm test` works on a fresh machine.
+ * used by the conformance test) and Claude Code's native build: provisioned here when missing, the way
+ * `npm start` provisions Valkey, so `npm ci && npm test` works on a fresh machine.
  */
 async function provisionClientTools(): Promise<void> {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
