@@ -6,6 +6,7 @@ import { createApp, type McpApp } from './app.ts';
 import { verifierFromConfig } from './auth/verifierFromConfig.ts';
 import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
 import type { Config } from './config.ts';
+import { listen, urlHost } from './http/listen.ts';
 import { startMetricsServer, type MetricsServer } from './http/metricsServer.ts';
 import { createMetrics } from './metrics.ts';
 import type { UsageStore } from './store/usageStore.ts';
@@ -49,21 +50,18 @@ export async function startServer(options: {
   // Keep-alive sockets must outlive a proxy's idle timeout, or the proxy reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      logger.fatal(
-        { err: error },
-        `cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`,
-      );
-      void store.close().finally(() => reject(error));
-    });
-    server.listen(config.port, config.host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : config.port);
-    });
-  });
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  logger.info(`MCP server listening on http://${host}:${port} (resource ${config.resourceUrl})`);
+  let port: number;
+  try {
+    port = await listen(server, config.port, config.host);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${reason}`);
+    await store.close().catch(() => {});
+    throw error;
+  }
+  logger.info(
+    `MCP server listening on http://${urlHost(config.host)}:${port} (resource ${config.resourceUrl})`,
+  );
   let metricsServer: MetricsServer | undefined;
   if (config.metricsEnabled && config.metricsListener) {
     try {
@@ -75,7 +73,7 @@ export async function startServer(options: {
       await store.close().catch(() => {});
       throw error;
     }
-    logger.info(`metrics on http://${config.metricsListener.host}:${metricsServer.port}/metrics`);
+    logger.info(`metrics on http://${urlHost(config.metricsListener.host)}:${metricsServer.port}/metrics`);
   }
 
   return {

@@ -2,6 +2,7 @@
 // faces clients. One route: plain node:http, no Koa.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { listen } from './listen.ts';
 
 export interface MetricsServer {
   server: Server;
@@ -25,13 +26,7 @@ export async function startMetricsServer(
       .writeHead(404, { 'content-type': 'application/json' })
       .end(JSON.stringify({ error: 'not_found', error_description: 'only GET /metrics is served here' }));
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listener.port, listener.host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : listener.port);
-    });
-  });
+  const port = await listen(server, listener.port, listener.host);
   return {
     server,
     port,
