@@ -15,5 +15,6 @@ export function stackPaths(stackDir: string) {
     keycloakData: join(stackDir, 'keycloak'),
     keycloakHome: join(stackDir, 'keycloak-home'),
     valkeyData: join(stackDir, 'valkey'),
+    valkeyConfig: join(stackDir, 'valkey.conf'),
   };
 }

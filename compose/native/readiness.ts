@@ -58,7 +58,7 @@ export function httpOk(url: string): ReadinessCheck {
 }
 
 /** RESP PING over a raw socket: no client library needed to know Valkey answers. */
-export function respPing(port: number): ReadinessCheck {
+export function respPing(port: number, password?: string): ReadinessCheck {
   return () =>
     new Promise((resolve) => {
       const socket = connect({ port, host: '127.0.0.1' });
@@ -70,9 +70,20 @@ export function respPing(port: number): ReadinessCheck {
       socket.once('error', (error: NodeJS.ErrnoException) =>
         done(error.code === 'ECONNREFUSED' ? 'not listening yet' : (error.code ?? error.message)),
       );
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) =>
-        done(data.toString().startsWith('+PONG') ? true : data.toString().trim()),
+      // AUTH first when the server has a password; then PING. Replies may arrive in one chunk or several.
+      let replies = '';
+      const expected = password === undefined ? '+PONG\r\n' : '+OK\r\n+PONG\r\n';
+      socket.once('connect', () =>
+        socket.write(
+          password === undefined
+            ? 'PING\r\n'
+            : `*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(password)}\r\n${password}\r\n*1\r\n$4\r\nPING\r\n`,
+        ),
       );
+      socket.on('data', (data) => {
+        replies += data.toString();
+        if (replies.startsWith('-')) done(replies.split('\r\n')[0] ?? replies);
+        else if (replies.length >= expected.length) done(replies === expected ? true : replies.trim());
+      });
     });
 }

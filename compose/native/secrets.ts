@@ -6,6 +6,8 @@ import { dirname } from 'node:path';
 export interface StackSecrets {
   keycloakAdminUsername: string;
   keycloakAdminPassword: string;
+  /** Valkey's requirepass: nothing on the machine talks to the stack's Valkey without it. */
+  valkeyPassword: string;
 }
 
 /**
@@ -19,12 +21,17 @@ export async function loadOrCreateSecrets(
   const existing = await readFile(path, 'utf8')
     .then((text) => JSON.parse(text) as Partial<StackSecrets>)
     .catch(() => undefined);
-  if (existing?.keycloakAdminUsername && existing.keycloakAdminPassword && !wanted.passwordFromEnv) {
-    return existing as StackSecrets;
-  }
+  const keepAdmin = Boolean(
+    existing?.keycloakAdminUsername && existing.keycloakAdminPassword && !wanted.passwordFromEnv,
+  );
+  if (keepAdmin && existing?.valkeyPassword) return existing as StackSecrets;
+  // A stack made before Valkey had a password keeps its admin and gains a Valkey password.
   const secrets: StackSecrets = {
-    keycloakAdminUsername: wanted.username,
-    keycloakAdminPassword: wanted.passwordFromEnv ?? randomBytes(18).toString('base64url'),
+    keycloakAdminUsername: keepAdmin ? (existing?.keycloakAdminUsername as string) : wanted.username,
+    keycloakAdminPassword: keepAdmin
+      ? (existing?.keycloakAdminPassword as string)
+      : (wanted.passwordFromEnv ?? randomBytes(18).toString('base64url')),
+    valkeyPassword: existing?.valkeyPassword ?? randomBytes(24).toString('base64url'),
   };
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });

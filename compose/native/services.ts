@@ -5,14 +5,17 @@ import type { ChildSpec } from './managedChild.ts';
 import { REPO_ROOT, stackPaths } from './paths.ts';
 import type { StackSecrets } from './secrets.ts';
 import type { Settings } from './settings.ts';
+import { valkeyUrlWithPassword } from './valkeyConfig.ts';
 
 export function valkeySpec(settings: Settings, server: string): ChildSpec {
   const paths = stackPaths(settings.stackDir);
   return {
     name: 'Valkey',
     command: server,
-    // AOF on so per-user counts survive a restart; RDB snapshots off (AOF alone is the durable copy).
+    // The config file (valkeyConfig.ts) holds the password and disables CONFIG. AOF on so per-user counts
+    // survive a restart; RDB snapshots off (AOF alone is the durable copy).
     args: [
+      paths.valkeyConfig,
       '--port',
       String(settings.ports.valkey),
       '--bind',
@@ -55,6 +58,9 @@ export function keycloakSpec(
       // One public issuer whatever address a request came in on (127.0.0.1 or localhost).
       `--hostname=${settings.keycloakUrl}`,
       '--import-realm',
+      // One node: no cluster transport (JGroups 7800/57800) on the machine's interfaces, no discovery of
+      // stale nodes. In 26.7 --cache is a run-time option: the build's --cache=local alone does not do it.
+      '--cache=local',
       // The database lives with this stack, not in the shared cached dist.
       `--db-url=jdbc:h2:file:${h2};NON_KEYWORDS=VALUE`,
     ],
@@ -91,7 +97,7 @@ export function seedSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
   };
 }
 
-export function mcpServerEnv(settings: Settings): NodeJS.ProcessEnv {
+export function mcpServerEnv(settings: Settings, secrets: StackSecrets): NodeJS.ProcessEnv {
   return {
     MCP_HOST: '127.0.0.1',
     MCP_PORT: String(settings.ports.mcp),
@@ -99,17 +105,19 @@ export function mcpServerEnv(settings: Settings): NodeJS.ProcessEnv {
     OIDC_ISSUER: settings.issuer,
     // Fetched over the loopback address while tokens keep the public issuer (see DESIGN §4, issuer drift).
     OIDC_JWKS_URL: `http://127.0.0.1:${settings.ports.keycloak}/realms/${settings.realm}/protocol/openid-connect/certs`,
-    VALKEY_URL: settings.valkeyUrl,
+    VALKEY_URL: valkeyUrlWithPassword(settings.ports.valkey, secrets.valkeyPassword),
+    MCP_METRICS_PORT: String(settings.ports.mcpMetrics),
+    MCP_METRICS_HOST: '127.0.0.1',
   };
 }
 
-export function mcpServerSpec(settings: Settings): ChildSpec {
+export function mcpServerSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
   const paths = stackPaths(settings.stackDir);
   return {
     name: 'MCP server',
     command: process.execPath,
     args: [SEMI_SPACE_NODE_OPTION, '--import', 'tsx', join(REPO_ROOT, 'mcp-server', 'src', 'main.ts')],
-    env: { ...process.env, ...MALLOC_ENV, ...mcpServerEnv(settings) },
+    env: { ...process.env, ...MALLOC_ENV, ...mcpServerEnv(settings, secrets) },
     cwd: REPO_ROOT,
     logFile: join(paths.logs, 'mcp-server.log'),
   };

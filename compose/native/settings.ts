@@ -24,6 +24,8 @@ const schema = z.object({
   KC_PORT: port('KC_PORT', 8080),
   KC_MANAGEMENT_PORT: port('KC_MANAGEMENT_PORT', 9000),
   MCP_PORT: port('MCP_PORT', 3000),
+  // The MCP server's private /metrics listener (on 127.0.0.1), never its public port.
+  MCP_METRICS_PORT: port('MCP_METRICS_PORT', 9464),
   VALKEY_PORT: port('VALKEY_PORT', 6379),
   KEYCLOAK_REALM: z
     .string()
@@ -51,7 +53,13 @@ const schema = z.object({
 
 export interface Settings {
   keycloakVersion: string;
-  ports: { keycloak: number; keycloakManagement: number; mcp: number; valkey: number };
+  ports: {
+    keycloak: number;
+    keycloakManagement: number;
+    mcp: number;
+    mcpMetrics: number;
+    valkey: number;
+  };
   realm: string;
   adminUsername: string;
   adminPasswordFromEnv: string | undefined;
@@ -76,9 +84,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(message.includes(variable) ? message : `${variable}: ${message}`);
   }
   const e = parsed.data;
-  const distinct = new Set([e.KC_PORT, e.KC_MANAGEMENT_PORT, e.MCP_PORT, e.VALKEY_PORT]);
-  if (distinct.size !== 4) {
-    throw new SettingsError('KC_PORT, KC_MANAGEMENT_PORT, MCP_PORT and VALKEY_PORT must all differ');
+  const distinct = new Set([e.KC_PORT, e.KC_MANAGEMENT_PORT, e.MCP_PORT, e.MCP_METRICS_PORT, e.VALKEY_PORT]);
+  if (distinct.size !== 5) {
+    throw new SettingsError(
+      'KC_PORT, KC_MANAGEMENT_PORT, MCP_PORT, MCP_METRICS_PORT and VALKEY_PORT must all differ',
+    );
   }
   const keycloakUrl = `http://localhost:${e.KC_PORT}`;
   const mcpBase = `http://localhost:${e.MCP_PORT}`;
@@ -88,6 +98,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       keycloak: e.KC_PORT,
       keycloakManagement: e.KC_MANAGEMENT_PORT,
       mcp: e.MCP_PORT,
+      mcpMetrics: e.MCP_METRICS_PORT,
       valkey: e.VALKEY_PORT,
     },
     realm: e.KEYCLOAK_REALM,

@@ -16,6 +16,7 @@ import { httpOk, respPing, waitUntilReady } from './readiness.ts';
 import { realmChangedSinceImport, realmFilesHash, recordImport } from './realmDrift.ts';
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
+import { writeValkeyConfig, valkeyUrlWithPassword } from './valkeyConfig.ts';
 import { keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
 import type { Settings } from './settings.ts';
 
@@ -79,6 +80,7 @@ export async function startStack(
         variable: 'KC_MANAGEMENT_PORT',
       },
       { port: settings.ports.mcp, service: 'MCP server', variable: 'MCP_PORT' },
+      { port: settings.ports.mcpMetrics, service: 'MCP server /metrics', variable: 'MCP_METRICS_PORT' },
       { port: settings.ports.valkey, service: 'Valkey', variable: 'VALKEY_PORT' },
     ]);
     for (const dir of [paths.logs, paths.keycloakData, paths.valkeyData]) {
@@ -111,11 +113,11 @@ export async function startStack(
       keycloakUrl: settings.keycloakUrl,
       keycloakManagementUrl: `http://127.0.0.1:${settings.ports.keycloakManagement}`,
       realm: settings.realm,
-      jwksUrl: mcpServerEnv(settings).OIDC_JWKS_URL,
+      jwksUrl: mcpServerEnv(settings, secrets).OIDC_JWKS_URL,
       mcpUrl: settings.mcpUrl,
       mcpHealthUrl: `http://127.0.0.1:${settings.ports.mcp}/healthz`,
       resourceMetadataUrl: settings.resourceMetadataUrl,
-      valkeyUrl: settings.valkeyUrl,
+      valkeyUrl: valkeyUrlWithPassword(settings.ports.valkey, secrets.valkeyPassword),
       users: previous?.users ?? [],
       clients: previous?.clients ?? {},
       launcherPid: process.pid,
@@ -123,6 +125,7 @@ export async function startStack(
       logsDir: paths.logs,
     });
 
+    await writeValkeyConfig(paths.valkeyConfig, secrets.valkeyPassword);
     const valkey = await track(await ManagedChild.start(valkeySpec(settings, valkeyServer.path)));
     const keycloak = await track(
       await ManagedChild.start(keycloakSpec(settings, keycloakHome, secrets, settings.javaHome)),
@@ -133,7 +136,7 @@ export async function startStack(
         waitUntilReady({
           name: 'Valkey',
           child: valkey,
-          check: respPing(settings.ports.valkey),
+          check: respPing(settings.ports.valkey, secrets.valkeyPassword),
           timeoutMs: 20_000,
         }),
       ),
@@ -161,7 +164,7 @@ export async function startStack(
     });
     timings.seed = seeded.ms;
 
-    const mcp = await track(await ManagedChild.start(mcpServerSpec(settings)));
+    const mcp = await track(await ManagedChild.start(mcpServerSpec(settings, secrets)));
     const mcpReady = await phase('MCP server ready', () =>
       waitUntilReady({
         name: 'MCP server',

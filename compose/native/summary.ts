@@ -1,5 +1,6 @@
 import type { StackCard } from '../../seed/src/stackCard.ts';
 import { say, seconds } from './output.ts';
+import { redactValkeyUrl } from './valkeyConfig.ts';
 
 export function printSummary(card: StackCard, cardPath: string, timings: Record<string, number>): void {
   const users = card.users.map((u) => `${u.username}${u.roles.length ? ` (${u.roles.join(', ')})` : ''}`);
@@ -9,7 +10,7 @@ export function printSummary(card: StackCard, cardPath: string, timings: Record<
     `  metadata    ${card.resourceMetadataUrl}`,
     `Keycloak      ${card.keycloakUrl}  (realm ${card.realm}, issuer ${card.issuer})`,
     `  admin UI    ${card.keycloakUrl}/admin  (bootstrap admin credentials: .stack/secrets.json)`,
-    `Valkey        ${card.valkeyUrl}`,
+    `Valkey        ${redactValkeyUrl(card.valkeyUrl)}`,
     `Demo users    ${users.join(', ')}  (passwords: ${cardPath}, "users")`,
     ...(card.clients.m2m
       ? [`M2M client    ${card.clients.m2m.clientId}  (secret: ${cardPath}, "clients.m2m")`]

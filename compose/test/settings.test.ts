@@ -5,7 +5,13 @@ import { loadSettings, SettingsError } from '../native/settings.ts';
 describe('launcher settings', () => {
   it('defaults give the ports and URLs of DESIGN §3', () => {
     const s = loadSettings({ HOME: '/home/x' });
-    assert.deepEqual(s.ports, { keycloak: 8080, keycloakManagement: 9000, mcp: 3000, valkey: 6379 });
+    assert.deepEqual(s.ports, {
+      keycloak: 8080,
+      keycloakManagement: 9000,
+      mcp: 3000,
+      mcpMetrics: 9464,
+      valkey: 6379,
+    });
     assert.equal(s.issuer, 'http://localhost:8080/realms/mcp');
     assert.equal(s.mcpUrl, 'http://localhost:3000/mcp');
     assert.equal(s.resourceMetadataUrl, 'http://localhost:3000/.well-known/oauth-protected-resource/mcp');

@@ -287,6 +287,8 @@ async function main(): Promise<void> {
     VALKEY_URL: `redis://127.0.0.1:${valkeyPort}`,
     MCP_RATE_LIMIT: '100000000', // on (the script runs and headers are sent) but never reached here
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    MCP_METRICS_PORT: '0', // several servers side by side: each its own free port
+    OIDC_MAX_TOKEN_LIFETIME_SECONDS: '7200', // the bench's own tokens live 2 h: a run outlasts the realm's 5 min
   };
   const tokens = await Promise.all(
     Array.from({ length: USERS }, (_, i) =>
@@ -295,6 +297,9 @@ async function main(): Promise<void> {
         aud: resource,
         sub: `bench-user-${i}`,
         azp: 'bench-client',
+        // Keycloak's access-token marks: the payload typ and a user session (accessTokenPolicy.ts).
+        typ: 'Bearer',
+        sid: `bench-session-${i}`,
         preferred_username: `user${i}`,
         scope: 'openid mcp:tools',
         realm_access: { roles: [] },

@@ -5,7 +5,8 @@
 //                      Koa, routing, CORS, logs, metrics, the MCP server and tool — is the same code.
 // This file exists only for the benchmark; nothing in src/ can turn authentication off.
 import { PerformanceObserver } from 'node:perf_hooks';
-import type { AccessTokenVerifier, VerifiedToken } from '../src/auth/verifyAccessToken.ts';
+import type { VerifiedToken } from '../src/auth/verifiedToken.ts';
+import type { AccessTokenVerifier } from '../src/auth/verifyAccessToken.ts';
 import { loadConfig } from '../src/config.ts';
 import { tuneHeap } from '../src/heapTuning.ts';
 import { createLogger } from '../src/logger.ts';

@@ -33,6 +33,10 @@ export interface Config {
   readonly jwksUrls: readonly string[];
   /** When set, only tokens whose `azp`/`client_id` is listed are accepted. */
   readonly allowedClients: readonly string[] | null;
+  /** Clients whose service-account (no user) tokens are accepted; every other service account is refused. */
+  readonly serviceAccountClients: readonly string[];
+  /** Longest accepted token lifetime (`exp - iat`), seconds; 0 = no cap. */
+  readonly maxTokenLifetimeSeconds: number;
   readonly jwksCacheMaxAgeSeconds: number;
   readonly jwksCooldownSeconds: number;
   /** Verified tokens kept (keyed by SHA-256 of the token, never past `exp`); 0 turns the cache off. */
@@ -51,9 +55,12 @@ export interface Config {
   /** Browser origins allowed on /mcp (DNS-rebinding protection); requests without Origin always pass. */
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /** A request body must arrive within this time, or the request is answered 408 and its socket closed. */
+  readonly bodyTimeoutSeconds: number;
   readonly trustProxy: boolean;
   readonly metricsEnabled: boolean;
-  /** Where /metrics is served: null = on the MCP listener; else a listener of its own (port 0 = any free). */
+  /** Where /metrics is served: null = on the MCP listener (MCP_METRICS_PORT=mcp, public); else a listener
+   * of its own (port 0 = any free). */
   readonly metricsListener: { readonly host: string; readonly port: number } | null;
   readonly shutdownGraceSeconds: number;
   /** V8 old-generation headroom over the live heap after a full GC, in percent; 0 = V8's own heuristics. */
@@ -170,6 +177,16 @@ const schema = z.object({
     })
     .default('redis://127.0.0.1:6379'),
   OIDC_ALLOWED_CLIENTS: z.string().transform(splitList).optional(),
+  // The seed's M2M client by default: anonymous registration could otherwise mint machine clients.
+  OIDC_SERVICE_ACCOUNT_CLIENTS: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:,\s-]*$/, {
+      error: (i) => `OIDC_SERVICE_ACCOUNT_CLIENTS must be a comma list of client ids ${got(i.input)}`,
+    })
+    .transform(splitList)
+    .default(['mcp-m2m']),
+  // The realm's access-token lifespan (realm-export: 300 s); 0 turns the cap off.
+  OIDC_MAX_TOKEN_LIFETIME_SECONDS: integer('OIDC_MAX_TOKEN_LIFETIME_SECONDS', 0, 31_536_000).default(300),
   OIDC_JWKS_CACHE_MAX_AGE_SECONDS: integer('OIDC_JWKS_CACHE_MAX_AGE_SECONDS', 1, 86400).default(600),
   OIDC_JWKS_COOLDOWN_SECONDS: integer('OIDC_JWKS_COOLDOWN_SECONDS', 0, 3600).default(30),
   OIDC_TOKEN_CACHE_SIZE: integer('OIDC_TOKEN_CACHE_SIZE', 0, 1_000_000).default(10_000),
@@ -197,9 +214,17 @@ const schema = z.object({
     .transform(splitList)
     .optional(),
   MCP_MAX_BODY_BYTES: integer('MCP_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MCP_BODY_TIMEOUT_SECONDS: integer('MCP_BODY_TIMEOUT_SECONDS', 1, 600).default(30),
   MCP_TRUST_PROXY: boolean('MCP_TRUST_PROXY').default(false),
   MCP_METRICS_ENABLED: boolean('MCP_METRICS_ENABLED').default(true),
-  MCP_METRICS_PORT: integer('MCP_METRICS_PORT', 0, 65535).optional(),
+  // A listener of its own by default: the MCP port faces clients. `mcp` puts /metrics on the MCP port (public).
+  MCP_METRICS_PORT: z
+    .string()
+    .refine((value) => value === 'mcp' || (/^\d+$/.test(value) && Number(value) <= 65535), {
+      error: (i) => `MCP_METRICS_PORT must be a port from 0 to 65535, or mcp ${got(i.input)}`,
+    })
+    .transform((value) => (value === 'mcp' ? ('mcp' as const) : Number(value)))
+    .default(9464),
   MCP_METRICS_HOST: z
     .string()
     .regex(/^[A-Za-z0-9.:[\]-]+$/, {
@@ -293,6 +318,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.OIDC_ALLOWED_CLIENTS && e.OIDC_ALLOWED_CLIENTS.length > 0
         ? Object.freeze([...e.OIDC_ALLOWED_CLIENTS])
         : null,
+    serviceAccountClients: Object.freeze([...e.OIDC_SERVICE_ACCOUNT_CLIENTS]),
+    maxTokenLifetimeSeconds: e.OIDC_MAX_TOKEN_LIFETIME_SECONDS,
     jwksCacheMaxAgeSeconds: e.OIDC_JWKS_CACHE_MAX_AGE_SECONDS,
     jwksCooldownSeconds: e.OIDC_JWKS_COOLDOWN_SECONDS,
     tokenCacheSize: e.OIDC_TOKEN_CACHE_SIZE,
@@ -305,10 +332,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // (e.g. the MCP Inspector) must be listed.
     allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS ?? [new URL(resourceUrl).origin]),
     maxBodyBytes: e.MCP_MAX_BODY_BYTES,
+    bodyTimeoutSeconds: e.MCP_BODY_TIMEOUT_SECONDS,
     trustProxy: e.MCP_TRUST_PROXY,
     metricsEnabled: e.MCP_METRICS_ENABLED,
     metricsListener:
-      e.MCP_METRICS_PORT === undefined ? null : { host: e.MCP_METRICS_HOST, port: e.MCP_METRICS_PORT },
+      e.MCP_METRICS_PORT === 'mcp' ? null : { host: e.MCP_METRICS_HOST, port: e.MCP_METRICS_PORT },
     shutdownGraceSeconds: e.MCP_SHUTDOWN_GRACE_SECONDS,
     heapGrowingPercent: e.MCP_HEAP_GROWING_PERCENT,
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),

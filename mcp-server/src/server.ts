@@ -46,7 +46,18 @@ export async function startServer(options: {
   const verifier =
     options.overrides?.verifier ?? verifierFromConfig(config, (outcome) => metrics.verifyOutcome(outcome));
   const app = createApp({ config, verifier, store, logger, metrics });
-  const server = createServer(app.callback());
+  // Node's own clock on receiving a whole request (headers and body): a client that trickles a body, or never
+  // finishes it, gets 408 and a closed socket instead of holding the connection (Node's default is 300 s).
+  const bodyTimeoutMs = config.bodyTimeoutSeconds * 1000;
+  const server = createServer(
+    {
+      requestTimeout: bodyTimeoutMs,
+      headersTimeout: Math.min(bodyTimeoutMs, 60_000),
+      // How often Node looks for requests past those limits (default 30 s would double a 30 s timeout).
+      connectionsCheckingInterval: Math.min(1_000, bodyTimeoutMs),
+    },
+    app.callback(),
+  );
   // Keep-alive sockets must outlive a proxy's idle timeout, or the proxy reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
 

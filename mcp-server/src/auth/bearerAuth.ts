@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { AuthError, UNAVAILABLE_CODES, type AuthErrorCode } from './errors.ts';
 import { wwwAuthenticate } from './protectedResource.ts';
 import { readBearerToken } from './readBearerToken.ts';
-import type { AccessTokenVerifier, VerifiedToken } from './verifyAccessToken.ts';
+import type { VerifiedToken } from './verifiedToken.ts';
+import type { AccessTokenVerifier } from './verifyAccessToken.ts';
 
 export interface BearerAuthOptions {
   verifier: AccessTokenVerifier;

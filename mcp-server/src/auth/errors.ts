@@ -6,6 +6,7 @@ export type AuthErrorCode =
   | 'token_malformed'
   | 'token_type_not_allowed'
   | 'token_expired'
+  | 'token_lifetime_too_long'
   | 'token_not_yet_valid'
   | 'issuer_mismatch'
   | 'audience_mismatch'

@@ -3,13 +3,10 @@
 // Every request costs a round trip to the authorization server; nothing is cached, by design.
 // The token goes only to the issuer's own introspection endpoint, authenticated as a confidential client.
 import type { JWTPayload } from 'jose';
+import { accessTokenPolicy, enforceAccessTokenPolicy, type AccessTokenPolicy } from './accessTokenPolicy.ts';
 import { AuthError } from './errors.ts';
-import {
-  toVerifiedToken,
-  type AccessTokenVerifier,
-  type VerifiedToken,
-  type VerifyOutcome,
-} from './verifyAccessToken.ts';
+import { toVerifiedToken, type VerifiedToken } from './verifiedToken.ts';
+import type { AccessTokenVerifier, VerifyOutcome } from './verifyAccessToken.ts';
 
 export interface IntrospectionOptions {
   /** The introspection endpoint, e.g. `<issuer>/protocol/openid-connect/token/introspect` on Keycloak. */
@@ -21,22 +18,23 @@ export interface IntrospectionOptions {
   /** Required in `aud`: an active token for another resource is still not ours (RFC 7662 §4). */
   audience: string;
   clockToleranceSeconds: number;
-  allowedClients?: readonly string[] | null;
+  /** Token kind, clients, service accounts and lifetime (accessTokenPolicy.ts), as in JWT mode. */
+  policy?: AccessTokenPolicy;
   timeoutMs?: number;
   onOutcome?: (outcome: VerifyOutcome) => void;
 }
 
 /**
  * Validated: the AS says `active: true`; `iss` equals the issuer; `aud` contains our resource; `exp` is
- * present and not past (with tolerance); `sub` and a client id exist; the client is allowed when a list is
- * configured. NOT validated locally: the signature (the AS vouches for the token).
+ * present and not past (with tolerance); `sub` and a client id exist; then the shared access-token policy
+ * (payload `typ` Bearer, allowed clients, service accounts, lifetime cap). NOT validated locally: the signature (the AS vouches for the token).
  */
 export function createIntrospectionVerifier(options: IntrospectionOptions): AccessTokenVerifier {
   const basic = Buffer.from(
     `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
   ).toString('base64');
-  const allowed = options.allowedClients ? new Set(options.allowedClients) : null;
   const report = options.onOutcome ?? (() => {});
+  const policy = options.policy ?? accessTokenPolicy({});
 
   async function introspect(token: string): Promise<JWTPayload & { active?: unknown }> {
     let response: Response;
@@ -82,9 +80,7 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Acce
       throw new AuthError('token_expired', 'token expired');
     }
     const verified = toVerifiedToken(info);
-    if (allowed && !allowed.has(verified.clientId)) {
-      throw new AuthError('client_not_allowed', 'token was issued to a client not allowed here');
-    }
+    enforceAccessTokenPolicy(verified, info, policy);
     return verified;
   }
 

@@ -1,6 +1,7 @@
 // Picks the token check the configuration asks for: local JWT verification (default) or RFC 7662
 // introspection.
 import type { Config } from '../config.ts';
+import { accessTokenPolicy } from './accessTokenPolicy.ts';
 import { createIntrospectionVerifier } from './introspectAccessToken.ts';
 import {
   createAccessTokenVerifier,
@@ -12,13 +13,18 @@ export function verifierFromConfig(
   config: Config,
   onOutcome?: (outcome: VerifyOutcome) => void,
 ): AccessTokenVerifier {
+  const policy = accessTokenPolicy({
+    allowedClients: config.allowedClients,
+    serviceAccountClients: config.serviceAccountClients,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
+  });
   if (config.tokenValidation === 'introspection' && config.introspection) {
     return createIntrospectionVerifier({
       ...config.introspection,
       issuer: config.issuer,
       audience: config.resourceUrl,
       clockToleranceSeconds: config.clockToleranceSeconds,
-      allowedClients: config.allowedClients,
+      policy,
       ...(onOutcome ? { onOutcome } : {}),
     });
   }
@@ -32,7 +38,7 @@ export function verifierFromConfig(
     audience: config.resourceUrl,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    allowedClients: config.allowedClients,
+    policy,
     jwksCacheMaxAgeMs: config.jwksCacheMaxAgeSeconds * 1000,
     jwksCooldownMs: config.jwksCooldownSeconds * 1000,
     tokenCacheSize: config.tokenCacheSize,

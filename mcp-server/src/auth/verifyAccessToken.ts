@@ -10,8 +10,10 @@ import {
   type FlattenedJWSInput,
   type JWTPayload,
 } from 'jose';
+import { accessTokenPolicy, enforceAccessTokenPolicy, type AccessTokenPolicy } from './accessTokenPolicy.ts';
 import { AuthError } from './errors.ts';
 import { TokenCache } from './tokenCache.ts';
+import { toVerifiedToken, type VerifiedToken } from './verifiedToken.ts';
 
 export interface AccessTokenVerifierOptions {
   /** Expected `iss`, compared exactly (the public issuer, even when keys come from an internal URL). */
@@ -25,8 +27,9 @@ export interface AccessTokenVerifierOptions {
   /** Allowed JWS algorithms, e.g. ['RS256']. Checked before any key is looked up. */
   algorithms: readonly string[];
   clockToleranceSeconds: number;
-  /** When given, the token's client (`azp`, else `client_id`) must be listed. */
-  allowedClients?: readonly string[] | null;
+  /** Token kind, clients, service accounts and lifetime, checked after the signature (accessTokenPolicy.ts).
+   * Default: access tokens of any client, no service account, no lifetime cap. */
+  policy?: AccessTokenPolicy;
   /** Minimum time between two JWKS refetches caused by unknown `kid`s (jose's cooldown). Default 30 s. */
   jwksCooldownMs?: number;
   /** How long a fetched JWKS is trusted before it is fetched again. Default 10 min. */
@@ -40,20 +43,6 @@ export interface AccessTokenVerifierOptions {
 }
 
 export type VerifyOutcome = { ok: true; cached: boolean } | { ok: false; code: AuthError['code'] };
-
-export interface VerifiedToken {
-  subject: string;
-  /** `preferred_username`; service accounts have one too in Keycloak, other issuers may not. */
-  username: string | null;
-  /** `azp`, else `client_id` (RFC 9068). */
-  clientId: string;
-  scopes: string[];
-  /** Realm roles (`realm_access.roles`, Keycloak); empty when the token has none. */
-  roles: string[];
-  /** `exp`, epoch seconds. */
-  expiresAt: number;
-  claims: Readonly<JWTPayload>;
-}
 
 export interface AccessTokenVerifier {
   (token: string): Promise<VerifiedToken>;
@@ -79,16 +68,16 @@ interface CachedToken {
  * Validated: `iss` against the allow-list (exact; decides which key set is used, so a token from an
  * untrusted issuer never triggers a fetch), JWS signature with a key from that issuer's JWKS (by `kid`,
  * algorithm from the allow-list only), `typ`, `aud` (contains the resource), `exp` (required), `nbf`
- * (if present), with the clock tolerance; `sub` and a client id (`azp`/`client_id`) must be present and,
- * when an allow-list is configured, the client must be on it.
+ * (if present), with the clock tolerance; `sub` and a client id (`azp`/`client_id`) must be present; then
+ * the shared access-token policy: payload `typ` Bearer, allowed clients, service-account clients, lifetime.
  *
  * Cache: a verified token is remembered (by hash) until its `exp`, and trusted again only while its
  * issuer's key set is fresh (younger than `jwksCacheMaxAgeMs`) and still publishes its `kid`; otherwise it
  * is verified again from scratch, which refetches the keys. A key removed at the issuer therefore stops
  * working at most `jwksCacheMaxAgeMs` after its removal.
  *
- * NOT validated: revocation (use introspection mode for that: a revoked token stays valid until `exp`),
- * `jti` replay, `iat` age, `auth_time`/`acr`, sender constraints (DPoP/mTLS `cnf`). Scopes and roles are
+ * NOT validated: revocation (use introspection mode for that: a revoked token stays valid until `exp`,
+ * which the lifetime cap keeps short), `jti` replay, `iat` age, `auth_time`/`acr`, sender constraints (DPoP/mTLS `cnf`). Scopes and roles are
  * only parsed here; enforcing them is the caller's job.
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
@@ -108,7 +97,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     );
   }
   const algorithms = [...options.algorithms];
-  const allowedClients = options.allowedClients ? new Set(options.allowedClients) : null;
+  const policy = options.policy ?? accessTokenPolicy({});
   const cache = new TokenCache<CachedToken>(options.tokenCacheSize ?? 0);
   const report = options.onOutcome ?? (() => {});
 
@@ -185,9 +174,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw toAuthError(cause);
     }
     const verified = toVerifiedToken(payload);
-    if (allowedClients && !allowedClients.has(verified.clientId)) {
-      throw new AuthError('client_not_allowed', 'token was issued to a client not allowed here');
-    }
+    enforceAccessTokenPolicy(verified, payload, policy);
     return { verified, keySet, kid };
   }
 
@@ -232,40 +219,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 /** RFC 7515 §4.1.9: `typ` may omit the `application/` prefix and is compared case-insensitively. */
 function mediaType(typ: string): string {
   return typ.toLowerCase().replace(/^application\//, '');
-}
-
-export function toVerifiedToken(payload: JWTPayload): VerifiedToken {
-  const clientId = stringClaim(payload.azp) ?? stringClaim(payload.client_id);
-  if (clientId === undefined)
-    throw new AuthError('claim_invalid', 'token names no client (azp or client_id)');
-  const subject = stringClaim(payload.sub);
-  if (subject === undefined) throw new AuthError('claim_invalid', 'token has no subject (sub)');
-  return {
-    subject,
-    username: stringClaim(payload.preferred_username) ?? null,
-    clientId,
-    scopes: parseScopes(payload),
-    roles: parseRealmRoles(payload),
-    expiresAt: payload.exp as number, // required above, and jose checked it is a number
-    claims: Object.freeze({ ...payload }),
-  };
-}
-
-function stringClaim(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** `scope` is a space-separated string (RFC 9068 §2.2.3); some issuers send an `scp` array instead. */
-function parseScopes(payload: JWTPayload): string[] {
-  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
-  if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
-  return [];
-}
-
-function parseRealmRoles(payload: JWTPayload): string[] {
-  const realmAccess = payload.realm_access as { roles?: unknown } | undefined;
-  const roles = realmAccess && typeof realmAccess === 'object' ? realmAccess.roles : undefined;
-  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
 }
 
 function toAuthError(cause: unknown): AuthError {

@@ -1,7 +1,7 @@
 // How the verified token travels into tool handlers: bearerAuth's result → the SDK's AuthInfo (handed to
 // the server by MultiplexTransport with each request) → `extra.authInfo` in every handler → ToolCall.
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { VerifiedToken } from '../auth/verifyAccessToken.ts';
+import type { VerifiedToken } from '../auth/verifiedToken.ts';
 
 /** Who is calling a tool, as tools see it: the verified token without its raw claims. No raw token in here. */
 export type Caller = Omit<VerifiedToken, 'claims'>;

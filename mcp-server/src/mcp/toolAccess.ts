@@ -1,6 +1,6 @@
 // Per-tool authorization, decided from the verified token before the SDK runs anything (MCP authorization
 // spec 2025-11-25 §Scope Challenge Handling, RFC 6750 §3.1 insufficient_scope).
-import type { VerifiedToken } from '../auth/verifyAccessToken.ts';
+import type { VerifiedToken } from '../auth/verifiedToken.ts';
 
 /** Scope every MCP request needs (DESIGN §3). */
 export const TOOLS_SCOPE = 'mcp:tools';

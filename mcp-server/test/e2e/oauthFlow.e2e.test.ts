@@ -218,7 +218,11 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
   it('8c. an expired real token → 401 invalid_token (a server with no clock tolerance, a 5 s token)', async () => {
     const { createShortLivedClient } = await import('./support/keycloakAdmin.ts');
     const shortLived = await createShortLivedClient(card, 5);
-    const server = await startMcpServer(card, await freePort(), { OIDC_CLOCK_TOLERANCE_SECONDS: '0' });
+    const server = await startMcpServer(card, await freePort(), {
+      OIDC_CLOCK_TOLERANCE_SECONDS: '0',
+      // Its tokens are a service account's: accepted only when the client is listed.
+      OIDC_SERVICE_ACCOUNT_CLIENTS: shortLived.clientId,
+    });
     try {
       const token = await clientCredentialsToken(metadata.token_endpoint, shortLived);
       const client = await connectWithToken(`${server.baseUrl}/mcp`, token.access_token);

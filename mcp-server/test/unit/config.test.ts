@@ -31,6 +31,8 @@ describe('loadConfig', () => {
         issuers: ['http://localhost:8080/realms/mcp'],
         jwksUrls: ['http://localhost:8080/realms/mcp/protocol/openid-connect/certs'],
         allowedClients: null,
+        serviceAccountClients: ['mcp-m2m'],
+        maxTokenLifetimeSeconds: 300,
         jwksCacheMaxAgeSeconds: 600,
         jwksCooldownSeconds: 30,
         tokenCacheSize: 10_000,
@@ -41,9 +43,11 @@ describe('loadConfig', () => {
         storeFailureMode: 'closed',
         allowedOrigins: ['http://localhost:3000'],
         maxBodyBytes: 1024 * 1024,
+        bodyTimeoutSeconds: 30,
         trustProxy: false,
         metricsEnabled: true,
-        metricsListener: null,
+        // Off the public MCP port by default (issue 11).
+        metricsListener: { host: '127.0.0.1', port: 9464 },
         shutdownGraceSeconds: 10,
         heapGrowingPercent: 50,
       },
@@ -147,7 +151,10 @@ describe('loadConfig', () => {
       MCP_ALLOWED_ORIGINS: 'http://localhost:6274,http://127.0.0.1:6274',
       MCP_TRUST_PROXY: 'true',
       MCP_HEAP_GROWING_PERCENT: '0',
-      MCP_METRICS_PORT: '9464',
+      MCP_METRICS_PORT: 'mcp',
+      OIDC_SERVICE_ACCOUNT_CLIENTS: 'mcp-m2m, ci-bot',
+      OIDC_MAX_TOKEN_LIFETIME_SECONDS: '0',
+      MCP_BODY_TIMEOUT_SECONDS: '5',
     });
     assert.equal(config.jwksCacheMaxAgeSeconds, 5);
     assert.equal(config.jwksCooldownSeconds, 0);
@@ -159,7 +166,10 @@ describe('loadConfig', () => {
     assert.deepEqual(config.allowedOrigins, ['http://localhost:6274', 'http://127.0.0.1:6274']);
     assert.equal(config.trustProxy, true);
     assert.equal(config.heapGrowingPercent, 0);
-    assert.deepEqual(config.metricsListener, { host: '127.0.0.1', port: 9464 });
+    assert.equal(config.metricsListener, null, 'MCP_METRICS_PORT=mcp: on the MCP listener');
+    assert.deepEqual(config.serviceAccountClients, ['mcp-m2m', 'ci-bot']);
+    assert.equal(config.maxTokenLifetimeSeconds, 0);
+    assert.equal(config.bodyTimeoutSeconds, 5);
   });
 
   for (const [variable, value] of [
@@ -172,6 +182,9 @@ describe('loadConfig', () => {
     ['MCP_HEAP_GROWING_PERCENT', '50%'],
     ['MCP_METRICS_PORT', '9464a'],
     ['MCP_METRICS_HOST', 'http://x'],
+    ['OIDC_SERVICE_ACCOUNT_CLIENTS', 'a b;c'],
+    ['OIDC_MAX_TOKEN_LIFETIME_SECONDS', '5m'],
+    ['MCP_BODY_TIMEOUT_SECONDS', '0'],
   ] as const) {
     it(`rejects ${variable}=${JSON.stringify(value)} naming ${variable}`, () => {
       const error = configError({ [variable]: value });

@@ -15,7 +15,11 @@ describe('heap tuning reaches every way the server is started', () => {
   });
 
   it('the native launcher passes them on the command line and in the environment', () => {
-    const spec = mcpServerSpec(loadSettings({}));
+    const spec = mcpServerSpec(loadSettings({}), {
+      keycloakAdminUsername: 'admin',
+      keycloakAdminPassword: 'unused-in-this-test',
+      valkeyPassword: 'unused-in-this-test',
+    });
     assert.ok(spec.args.includes(SEMI_SPACE_NODE_OPTION), spec.args.join(' '));
     assert.equal(spec.env?.MALLOC_ARENA_MAX, MALLOC_ENV.MALLOC_ARENA_MAX);
   });

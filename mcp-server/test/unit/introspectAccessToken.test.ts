@@ -55,6 +55,8 @@ describe('createIntrospectionVerifier (RFC 7662)', () => {
     iss: ISSUER,
     aud: [AUDIENCE, 'account'],
     sub: 'user-1',
+    typ: 'Bearer',
+    sid: 'session-1',
     azp: 'vscode',
     scope: 'openid mcp:tools',
     exp: now() + 60,

@@ -35,6 +35,8 @@ describe('/mcp authorization, limits and transport rules', () => {
       MCP_RESOURCE_URL: AUDIENCE,
       OIDC_ISSUER: ISSUER,
       OIDC_JWKS_URL: issuer.jwksUrl,
+      // /metrics on the app itself, so these tests reach it through app.callback().
+      MCP_METRICS_PORT: 'mcp',
       ...env,
     });
     store = new MemoryStore(policy);

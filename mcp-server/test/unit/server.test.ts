@@ -1,9 +1,10 @@
 // startServer (what main.ts runs): listening, draining on stop, and the multiplexing transport's
 // cancellation when an HTTP client goes away.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { VerifiedToken } from '../../src/auth/verifyAccessToken.ts';
+import type { VerifiedToken } from '../../src/auth/verifiedToken.ts';
 import { loadConfig } from '../../src/config.ts';
 import { authInfoFor } from '../../src/mcp/caller.ts';
 import { MultiplexTransport } from '../../src/mcp/multiplexTransport.ts';
@@ -24,7 +25,7 @@ describe('startServer', () => {
   it('serves, answers /readyz 503 "draining" once stopping, then closes the listener', async () => {
     const store = new MemoryStore();
     const running = await startServer({
-      config: loadConfig({ MCP_PORT: '0', OIDC_JWKS_URL: 'http://127.0.0.1:9/certs' }),
+      config: loadConfig({ MCP_PORT: '0', MCP_METRICS_PORT: '0', OIDC_JWKS_URL: 'http://127.0.0.1:9/certs' }),
       logger: memoryLogger().logger,
       overrides: {
         store,
@@ -168,5 +169,48 @@ describe('MultiplexTransport', () => {
     const text = (answer: typeof a) => (answer.result as { content: { text: string }[] }).content[0]?.text;
     assert.deepEqual([text(a), text(b)], ['alice', 'bob']);
     await server.close();
+  });
+});
+
+describe('a request body that never finishes (MCP_BODY_TIMEOUT_SECONDS)', () => {
+  it('is answered 408 and its socket closed, instead of holding the connection', async () => {
+    const running = await startServer({
+      config: loadConfig({
+        MCP_PORT: '0',
+        MCP_METRICS_PORT: '0',
+        MCP_BODY_TIMEOUT_SECONDS: '1',
+        OIDC_JWKS_URL: 'http://127.0.0.1:9/certs',
+      }),
+      logger: memoryLogger().logger,
+      overrides: {
+        store: new MemoryStore(),
+        verifier: Object.assign(async () => caller, { checkKeys: async () => {} }),
+      },
+    });
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ port: running.port, host: '127.0.0.1' });
+        let received = '';
+        // Bounded: a server that held the socket would fail here, not hang the suite.
+        const bound = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`socket still open after 10 s; got ${JSON.stringify(received)}`));
+        }, 10_000);
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('close', () => {
+          clearTimeout(bound);
+          resolve(received);
+        });
+        socket.on('error', () => {});
+        socket.write(
+          'POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+            'Accept: application/json, text/event-stream\r\n' +
+            'Content-Length: 1000\r\nAuthorization: Bearer x\r\n\r\n{"jsonrpc":',
+        );
+      });
+      assert.match(answer, /^HTTP\/1\.1 408/);
+    } finally {
+      await running.stop();
+    }
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { closedPort } from './support/closedPort.ts';
 import { after, before, describe, it } from 'node:test';
 import { CompactSign, SignJWT } from 'jose';
+import { accessTokenPolicy } from '../../src/auth/accessTokenPolicy.ts';
 import { AuthError, type AuthErrorCode } from '../../src/auth/errors.ts';
 import {
   createAccessTokenVerifier,
@@ -70,17 +71,22 @@ describe('createAccessTokenVerifier', () => {
     });
 
     it('client_id when azp is absent, and no username', async () => {
-      const verified = await verify(
+      const machine = createAccessTokenVerifier({
+        ...options,
+        policy: accessTokenPolicy({ serviceAccountClients: ['mcp-m2m'] }),
+      });
+      const verified = await machine(
         await issuer.sign({ azp: undefined, client_id: 'mcp-m2m', preferred_username: undefined }),
       );
       assert.equal(verified.clientId, 'mcp-m2m');
       assert.equal(verified.username, null);
     });
 
-    it('scopes from an scp array, none when neither scope nor scp is present', async () => {
-      assert.deepEqual((await verify(await issuer.sign({ scope: undefined, scp: ['mcp:tools'] }))).scopes, [
-        'mcp:tools',
-      ]);
+    it('scopes from scope only: an scp array gives none (Keycloak never writes one; a mapper could)', async () => {
+      assert.deepEqual(
+        (await verify(await issuer.sign({ scope: undefined, scp: ['mcp:tools'] }))).scopes,
+        [],
+      );
       assert.deepEqual((await verify(await issuer.sign({ scope: undefined }))).scopes, []);
     });
 
@@ -262,7 +268,10 @@ describe('createAccessTokenVerifier', () => {
     });
 
     it('with OIDC_ALLOWED_CLIENTS: a token of another client → client_not_allowed', async () => {
-      const strict = createAccessTokenVerifier({ ...options, allowedClients: ['vscode-client'] });
+      const strict = createAccessTokenVerifier({
+        ...options,
+        policy: accessTokenPolicy({ allowedClients: ['vscode-client'] }),
+      });
       assert.equal((await strict(await issuer.sign())).clientId, 'vscode-client');
       await rejectsWith(strict(await issuer.sign({ azp: 'someone-else' })), 'client_not_allowed');
     });

@@ -43,6 +43,8 @@ export async function startMcpServer(
         OIDC_JWKS_URL: card.jwksUrl ?? `${card.issuer}/protocol/openid-connect/certs`,
         VALKEY_URL: card.valkeyUrl,
         LOG_LEVEL: 'warn',
+        // Beside the stack's own server: /metrics on any free port, not the default one it holds.
+        MCP_METRICS_PORT: '0',
         ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

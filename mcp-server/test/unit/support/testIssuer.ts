@@ -53,6 +53,8 @@ export function defaultClaims(): JWTPayload {
     aud: AUDIENCE,
     sub: 'f3b1c2d4-0000-4000-8000-000000000001',
     azp: 'vscode-client',
+    typ: 'Bearer',
+    sid: 'c0ffee00-0000-4000-8000-000000000001',
     preferred_username: 'alice',
     scope: 'openid profile mcp:tools',
     iat: now(),
