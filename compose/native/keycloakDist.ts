@@ -1,11 +1,15 @@
 // Keycloak comes from Maven Central (org.keycloak:keycloak-quarkus-dist), fetched once into the cache folder,
-// unpacked, and built once (`kc.sh build`) so every start can use --optimized.
+// unpacked, and built once (`kc.sh build`) so every start can use --optimized. The realm's anonymous-DCR policy
+// (keycloak-extensions/mcp-registration-policy) is built with Maven when its sources change and installed into
+// the dist's providers/ before that build.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { LaunchError, say, seconds } from './output.ts';
+import { REPO_ROOT } from './paths.ts';
 import { findMaven } from './prerequisites.ts';
 import { tailFile } from './managedChild.ts';
 
@@ -34,8 +38,101 @@ export async function ensureKeycloakDist(opts: {
     await unpack(tarball, opts.cacheDir, home);
     actions.push('unpacked');
   }
-  if (await buildIfNeeded(home, opts.env)) actions.push('built');
+  const policy = await ensurePolicyJar(opts.cacheDir);
+  if (policy.built) actions.push('registration policy built');
+  await installProvider(home, policy.jar);
+  if (await buildIfNeeded(home, opts.env, policy.jarHash)) actions.push('built');
   return { home, actions };
+}
+
+/** The Maven project of the realm's anonymous Dynamic Client Registration policy (provider id mcp-registration). */
+export const POLICY_SOURCE_DIR = join(REPO_ROOT, 'keycloak-extensions', 'mcp-registration-policy');
+const POLICY_JAR = 'mcp-registration-policy.jar';
+
+/**
+ * The policy jar for the current sources, from the cache or built once per source hash. Maven builds a copy of the
+ * sources in the cache folder, so the work tree gets no target/ and two checkouts never share a build.
+ */
+async function ensurePolicyJar(cacheDir: string): Promise<{ jar: string; jarHash: string; built: boolean }> {
+  const sourceHash = await hashTree(POLICY_SOURCE_DIR, ['pom.xml', 'src']);
+  const providersCache = join(cacheDir, 'providers');
+  const jar = join(providersCache, `mcp-registration-policy-${sourceHash.slice(0, 16)}.jar`);
+  let built = false;
+  if (!existsSync(jar)) {
+    await mkdir(providersCache, { recursive: true });
+    await buildPolicyJar(providersCache, jar);
+    built = true;
+  }
+  return {
+    jar,
+    jarHash: createHash('sha256')
+      .update(await readFile(jar))
+      .digest('hex'),
+    built,
+  };
+}
+
+async function buildPolicyJar(providersCache: string, jar: string): Promise<void> {
+  const mvn = await findMaven();
+  const staging = join(providersCache, `.build-${process.pid}`);
+  const logFile = join(providersCache, 'mcp-registration-policy-build.log');
+  say(`building the DCR policy provider with Maven (log: ${logFile})`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await copyFile(join(POLICY_SOURCE_DIR, 'pom.xml'), join(staging, 'pom.xml'));
+  await cp(join(POLICY_SOURCE_DIR, 'src'), join(staging, 'src'), { recursive: true });
+  const started = Date.now();
+  const progress = setInterval(
+    () => say(`  building the DCR policy provider: ${seconds(Date.now() - started)}`),
+    5000,
+  );
+  try {
+    await runLogged(mvn, ['-B', '-q', 'package'], { cwd: staging, logFile });
+    await copyFile(join(staging, 'target', POLICY_JAR), `${jar}.tmp`);
+    await rename(`${jar}.tmp`, jar);
+  } catch {
+    throw new LaunchError(
+      'registration_policy_build_failed',
+      `Maven could not build the DCR policy provider (${POLICY_SOURCE_DIR}): it needs a JDK 17+ and Maven's ` +
+        `repository for the Keycloak API jars; last lines of ${logFile}:`,
+      await tailFile(logFile, 30),
+    );
+  } finally {
+    clearInterval(progress);
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Copies the jar into the dist's providers/ when it differs; write-and-rename keeps a running Keycloak's jar intact. */
+async function installProvider(home: string, jar: string): Promise<void> {
+  const target = join(home, 'providers', POLICY_JAR);
+  const wanted = await readFile(jar);
+  const present = await readFile(target).catch(() => undefined);
+  if (present?.equals(wanted)) return;
+  await writeFile(`${target}.tmp`, wanted);
+  await rename(`${target}.tmp`, target);
+}
+
+/** sha256 over the relative paths and contents of the given entries (files or folders), in a stable order. */
+export async function hashTree(root: string, entries: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  const files: string[] = [];
+  const walk = async (path: string): Promise<void> => {
+    if ((await stat(path)).isDirectory()) {
+      for (const name of (await readdir(path)).sort()) await walk(join(path, name));
+    } else {
+      files.push(path);
+    }
+  };
+  for (const entry of entries) await walk(join(root, entry));
+  for (const file of files) {
+    hash
+      .update(relative(root, file))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
+  }
+  return hash.digest('hex');
 }
 
 async function downloadWithMaven(version: string, cacheDir: string): Promise<void> {
@@ -115,12 +212,14 @@ async function unpack(tarball: string, cacheDir: string, home: string): Promise<
   await rm(staging, { recursive: true, force: true });
 }
 
-async function buildIfNeeded(home: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+/** The marker names the build options and the provider jar's hash: a changed policy reruns `kc.sh build`. */
+async function buildIfNeeded(home: string, env: NodeJS.ProcessEnv, policyJarHash: string): Promise<boolean> {
   const marker = join(home, '.mcp-keycloak-stack-build');
-  const wanted = KEYCLOAK_BUILD_OPTIONS.join(' ');
+  const options = KEYCLOAK_BUILD_OPTIONS.join(' ');
+  const wanted = `${options}\nproviders/${POLICY_JAR} sha256:${policyJarHash}`;
   const done = await readFile(marker, 'utf8').catch(() => '');
   if (done.trim() === wanted) return false;
-  say(`building Keycloak once with ${wanted} (about 30s)`);
+  say(`building Keycloak with ${options} and providers/${POLICY_JAR} (about 30s)`);
   const logFile = join(home, 'build.log');
   try {
     await runLogged(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], {

@@ -97,6 +97,25 @@ export function seedSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
   };
 }
 
+/** Deletes self-registered clients unused for a day, every 10 minutes (seed/src/janitor/). */
+export function janitorSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
+  const seed = seedSpec(settings, secrets);
+  const paths = stackPaths(settings.stackDir);
+  return {
+    ...seed,
+    name: 'client janitor',
+    args: [
+      ...seed.args,
+      'prune-clients',
+      '--every',
+      '600',
+      '--unused-for',
+      String(settings.unusedClientSeconds),
+    ],
+    logFile: join(paths.logs, 'janitor.log'),
+  };
+}
+
 export function mcpServerEnv(settings: Settings, secrets: StackSecrets): NodeJS.ProcessEnv {
   return {
     MCP_HOST: '127.0.0.1',

@@ -39,6 +39,12 @@ const schema = z.object({
     .string()
     .min(12, 'KC_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters (or unset: one is generated)')
     .optional(),
+  // Self-registered clients with no session for this long are deleted (seed/src/janitor/pruneClients.ts).
+  DCR_UNUSED_CLIENT_SECONDS: z.coerce
+    .number({ error: 'DCR_UNUSED_CLIENT_SECONDS must be a number of seconds' })
+    .int('DCR_UNUSED_CLIENT_SECONDS must be a whole number')
+    .min(0, 'DCR_UNUSED_CLIENT_SECONDS must not be negative')
+    .default(86_400),
   KC_START_TIMEOUT_SECONDS: z.coerce
     .number({ error: 'KC_START_TIMEOUT_SECONDS must be a number of seconds' })
     .int()
@@ -64,6 +70,7 @@ export interface Settings {
   adminUsername: string;
   adminPasswordFromEnv: string | undefined;
   keycloakStartTimeoutMs: number;
+  unusedClientSeconds: number;
   stackDir: string;
   cacheDir: string;
   javaHome: string | undefined;
@@ -105,6 +112,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     adminUsername: e.KC_BOOTSTRAP_ADMIN_USERNAME,
     adminPasswordFromEnv: e.KC_BOOTSTRAP_ADMIN_PASSWORD,
     keycloakStartTimeoutMs: e.KC_START_TIMEOUT_SECONDS * 1000,
+    unusedClientSeconds: e.DCR_UNUSED_CLIENT_SECONDS,
     stackDir: resolve(e.STACK_DIR),
     cacheDir: resolve(
       e.STACK_CACHE_DIR ?? join(e.XDG_CACHE_HOME ?? join(e.HOME, '.cache'), 'mcp-keycloak-stack'),

@@ -17,7 +17,7 @@ import { realmChangedSinceImport, realmFilesHash, recordImport } from './realmDr
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { writeValkeyConfig, valkeyUrlWithPassword } from './valkeyConfig.ts';
-import { keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
+import { janitorSpec, keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
 import type { Settings } from './settings.ts';
 
 export interface RunningStack {
@@ -164,6 +164,7 @@ export async function startStack(
     });
     timings.seed = seeded.ms;
 
+    await track(await ManagedChild.start(janitorSpec(settings, secrets)));
     const mcp = await track(await ManagedChild.start(mcpServerSpec(settings, secrets)));
     const mcpReady = await phase('MCP server ready', () =>
       waitUntilReady({

@@ -2,11 +2,13 @@
 //   npm run seed                     converge users, clients and host presets; print host configurations
 //   npm run seed -- configs [host]   print the ready-to-paste host configurations only
 //   npm run seed -- keys …           signing-key rotation (see `npm run seed -- keys help`)
+//   npm run seed -- prune-clients    delete self-registered clients unused for a day (--unused-for, --every)
 import { httpStatusOf } from './adminSession.ts';
 import { loadSeedConfig } from './config.ts';
 import { writeComposeCard } from './composeCard.ts';
 import { SeedError } from './errors.ts';
 import { renderHostConfigs } from './hostConfigs.ts';
+import { runPruneCommand } from './janitor/command.ts';
 import { runKeysCommand } from './keys/command.ts';
 import { seed } from './seed.ts';
 import { readStackCard } from './stackCard.ts';
@@ -29,8 +31,13 @@ try {
     console.log(renderHostConfigs(card, { only: rest[0] }));
   } else if (command === 'keys') {
     await runKeysCommand(config, rest, say);
+  } else if (command === 'prune-clients') {
+    await runPruneCommand(config, rest, say);
   } else {
-    throw new SeedError('config_invalid', `unknown command "${command}" (seed, configs, keys)`);
+    throw new SeedError(
+      'config_invalid',
+      `unknown command "${command}" (seed, configs, keys, prune-clients)`,
+    );
   }
 } catch (error) {
   if (error instanceof SeedError) {

@@ -20,6 +20,10 @@ const schema = z.object({
   DOCTOR_BROWSER_ORIGIN: url('DOCTOR_BROWSER_ORIGIN').default('http://localhost:6274'),
   DOCTOR_USERNAME: z.string().min(1).optional(),
   DOCTOR_PASSWORD: z.string().min(1).optional(),
+  KEYCLOAK_URL: url('KEYCLOAK_URL'),
+  KEYCLOAK_REALM: z.string().min(1).optional(),
+  KEYCLOAK_ADMIN_USERNAME: z.string().min(1).optional(),
+  KEYCLOAK_ADMIN_PASSWORD: z.string().min(1).optional(),
   DOCTOR_MAX_CLOCK_SKEW_SECONDS: z.coerce
     .number({ error: 'DOCTOR_MAX_CLOCK_SKEW_SECONDS must be a number of seconds' })
     .int()
@@ -53,5 +57,14 @@ export function doctorOptions(env: NodeJS.ProcessEnv, card: StackCard | undefine
     browserOrigin: new URL(e.DOCTOR_BROWSER_ORIGIN).origin,
     user,
     maxClockSkewSeconds: e.DOCTOR_MAX_CLOCK_SKEW_SECONDS,
+    admin:
+      e.KEYCLOAK_ADMIN_PASSWORD && (e.KEYCLOAK_URL ?? card?.keycloakUrl)
+        ? {
+            keycloakUrl: (e.KEYCLOAK_URL ?? card?.keycloakUrl) as string,
+            realm: e.KEYCLOAK_REALM ?? card?.realm ?? 'mcp',
+            username: e.KEYCLOAK_ADMIN_USERNAME ?? 'admin',
+            password: e.KEYCLOAK_ADMIN_PASSWORD,
+          }
+        : undefined,
   };
 }

@@ -2,6 +2,7 @@
 // each step that breaks clients, pass or fail with a one-line fix. Checks run in order and share what they learn
 // (metadata, a probe client, a token); a check whose input is missing is skipped, naming what it waited for.
 // The probe client registered through anonymous DCR is deleted at the end, whatever happened.
+import { judgeCapacity, readClientCapacity, type AdminAccess } from './clientCapacity.ts';
 import { ProbeError, CookieJar, authorize, decodeJwt, getJson, pkcePair, request } from './http.ts';
 
 export interface DoctorOptions {
@@ -16,6 +17,8 @@ export interface DoctorOptions {
   /** A person who can log in; without one, the token checks are skipped. */
   user: { username: string; password: string } | undefined;
   maxClockSkewSeconds: number;
+  /** The bootstrap admin, when known (native stacks): enables the client-capacity check. */
+  admin?: AdminAccess | undefined;
   /** The local clock in ms (injectable so a test can skew it). */
   now?: () => number;
 }
@@ -32,13 +35,14 @@ export const CHECKS = {
   jwks: "JWKS reachable at the MCP server's configured URL and holding the token's key",
   'server-accepts': 'The MCP server accepts the token',
   clock: 'Clock skew between this machine, Keycloak and the MCP server',
+  'client-capacity': "Room for new registrations under the realm's max-clients",
 } as const;
 export type CheckId = keyof typeof CHECKS;
 
 export interface CheckResult {
   id: CheckId;
   title: string;
-  status: 'pass' | 'fail' | 'skip';
+  status: 'pass' | 'warn' | 'fail' | 'skip';
   detail: string;
   fix?: string;
 }
@@ -52,6 +56,7 @@ class CheckFailed extends Error {
   }
 }
 class Skip extends Error {}
+class Warning extends CheckFailed {}
 
 const trim = (url: string) => url.replace(/\/+$/, '');
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -86,6 +91,8 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     } catch (error) {
       if (error instanceof Skip) {
         results.push({ id, title: CHECKS[id], status: 'skip', detail: error.message });
+      } else if (error instanceof Warning) {
+        results.push({ id, title: CHECKS[id], status: 'warn', detail: error.message, fix: error.fix });
       } else if (error instanceof CheckFailed) {
         results.push({ id, title: CHECKS[id], status: 'fail', detail: error.message, fix: error.fix });
       } else {
@@ -396,6 +403,14 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     return `within ${options.maxClockSkewSeconds}s (${skews.join(', ')})`;
   });
 
+  await check('client-capacity', async () => {
+    if (!options.admin) throw new Skip('no admin credentials (KEYCLOAK_ADMIN_USERNAME/PASSWORD)');
+    const verdict = judgeCapacity(await readClientCapacity(options.admin));
+    if (verdict.status === 'fail') throw new CheckFailed(verdict.detail, verdict.fix ?? '');
+    if (verdict.status === 'warn') throw new Warning(verdict.detail, verdict.fix ?? '');
+    return verdict.detail;
+  });
+
   return results;
 
   async function codeFlow(scope: string): Promise<Record<string, unknown>> {
@@ -475,10 +490,11 @@ const FIXES: Record<CheckId, string> = {
   jwks: "check the MCP server's OIDC_JWKS_URL",
   'server-accepts': "check the MCP server's log",
   clock: 'synchronise the clocks (NTP)',
+  'client-capacity': 'check KEYCLOAK_URL and the admin credentials',
 };
 
 export function formatResults(results: CheckResult[]): string {
-  const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' } as const;
+  const mark = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' } as const;
   const lines = results.map(
     (r) => `${mark[r.status]}  ${r.title}: ${r.detail}${r.fix ? `\n      fix: ${r.fix}` : ''}`,
   );

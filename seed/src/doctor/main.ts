@@ -1,13 +1,13 @@
 // `npm run doctor`: checks a running Keycloak + MCP server for what breaks MCP clients; exit 1 on any failure.
 import { SeedError } from '../errors.ts';
-import { readStackCard } from '../stackCard.ts';
-import { defaultCardPath } from '../stackEnv.ts';
+import { withStackDefaults } from '../stackEnv.ts';
 import { doctorOptions } from './config.ts';
 import { formatResults, runDoctor } from './doctor.ts';
 
 try {
-  const card = await readStackCard(defaultCardPath(process.env)).catch(() => undefined);
-  const options = doctorOptions(process.env, card);
+  // The card and secrets.json beside it fill in what the environment leaves out (the admin, natively).
+  const { env, card } = await withStackDefaults(process.env);
+  const options = doctorOptions(env, card);
   console.log(`doctor: MCP server ${options.mcpUrl}, issuer ${options.issuer}`);
   const results = await runDoctor(options);
   console.log(formatResults(results));
