@@ -18,6 +18,8 @@ const TEST_DIRS = [
   'seed/test',
   'compose/test',
   'mcp-server/test/integration',
+  // Every attack of the security review replayed against the real stack (issue 11): each asserts the refusal.
+  'mcp-server/test/attacks',
   'mcp-server/test/clients',
   'seed/test/e2e',
 ];

@@ -8,8 +8,9 @@
 #   compose/offline-images/build.sh            build what is missing
 #   REBUILD=1 compose/offline-images/build.sh  rebuild the images (cached downloads are kept)
 #
-# Needs: root (debootstrap), debootstrap, a Docker engine (DOCKER_HOST honoured), npm, and for Keycloak either
-# the cached dist or Maven. Versions: KEYCLOAK_VERSION (26.7.3), NODE_VERSION (20.20.2), NPM_VERSION (10.9.4).
+# Needs: root (debootstrap), debootstrap, a Docker engine (DOCKER_HOST honoured), npm, Maven and a JDK 17+ (the
+# DCR policy provider; Maven also fetches the Keycloak dist when it is not cached).
+# Versions: KEYCLOAK_VERSION (26.7.3), NODE_VERSION (20.20.2), NPM_VERSION (10.9.4).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -92,10 +93,29 @@ valkey_image() {
   say "built $VALKEY_IMAGE ($(docker run --rm "$VALKEY_IMAGE" valkey-server --version | cut -d' ' -f1-3))"
 }
 
-# 4. quay.io/keycloak/keycloak compatible: /opt/keycloak, kc.sh entrypoint, built for start --optimized.
+# The realm's anonymous-DCR policy provider (keycloak-extensions/mcp-registration-policy), built with Maven on this
+# host from a copy of its sources (the work tree gets no target/), like the dist it goes into.
+policy_jar() {
+  local src=$REPO/keycloak-extensions/mcp-registration-policy staging=$WORK/mcp-registration-policy-build
+  command -v mvn >/dev/null || fail "Maven is not installed; it builds the DCR policy provider (apt-get install maven)"
+  rm -rf "$staging" && mkdir -p "$staging" && cp -r "$src/pom.xml" "$src/src" "$staging/"
+  say "building the DCR policy provider with Maven (log: $WORK/mcp-registration-policy-build.log)"
+  mvn -B -q -f "$staging/pom.xml" package >"$WORK/mcp-registration-policy-build.log" 2>&1 ||
+    fail "Maven could not build the DCR policy provider; last lines of $WORK/mcp-registration-policy-build.log:
+$(tail -20 "$WORK/mcp-registration-policy-build.log")"
+  mkdir -p "$1" && cp "$staging/target/mcp-registration-policy.jar" "$1/" && rm -rf "$staging"
+}
+
+# 4. quay.io/keycloak/keycloak compatible: /opt/keycloak, kc.sh entrypoint, built for start --optimized, with the
+# DCR policy provider. The image carries the jar's hash as a label: a changed provider rebuilds the image.
 keycloak_image() {
-  have_image "$KEYCLOAK_IMAGE" && return 0
-  local ctx=$WORK/keycloak-context dist=$CACHE/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz
+  local ctx=$WORK/keycloak-context dist=$CACHE/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz jar_hash
+  rm -rf "$ctx/providers"
+  policy_jar "$ctx/providers"
+  jar_hash=$(sha256sum "$ctx/providers/mcp-registration-policy.jar" | cut -d' ' -f1)
+  have_image "$KEYCLOAK_IMAGE" &&
+    [ "$(docker image inspect -f '{{index .Config.Labels "mcp.registration-policy.sha256"}}' "$KEYCLOAK_IMAGE")" = "$jar_hash" ] &&
+    return 0
   if [ ! -f "$dist" ]; then
     command -v mvn >/dev/null || fail "$dist is missing and Maven is not installed to fetch it"
     say "fetching org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz with Maven"
@@ -105,7 +125,8 @@ keycloak_image() {
   mkdir -p "$ctx"
   ln -f "$dist" "$ctx/keycloak.tar.gz" 2>/dev/null || cp "$dist" "$ctx/keycloak.tar.gz"
   cp "$HERE/keycloak.Dockerfile" "$ctx/Dockerfile"
-  build -t "$KEYCLOAK_IMAGE" --build-arg "BASE=$BASE_IMAGE" --build-arg "KEYCLOAK_VERSION=$KEYCLOAK_VERSION" "$ctx"
+  build -t "$KEYCLOAK_IMAGE" --build-arg "BASE=$BASE_IMAGE" --build-arg "KEYCLOAK_VERSION=$KEYCLOAK_VERSION" \
+    --label "mcp.registration-policy.sha256=$jar_hash" "$ctx"
   say "built $KEYCLOAK_IMAGE"
 }
 

@@ -14,6 +14,8 @@ RUN set -eux; \
     mv /opt/keycloak-${KEYCLOAK_VERSION} /opt/keycloak; \
     mkdir -p /opt/keycloak/data/import /opt/keycloak/data/h2; \
     chown -R 1000:0 /opt/keycloak; chmod -R g+rwX /opt/keycloak
+# The realm's anonymous-DCR policy provider (built by build.sh), in place before `kc.sh build` registers it.
+COPY --chown=1000:0 providers/ /opt/keycloak/providers/
 USER 1000
 # Build-time options (the same as compose/native/keycloakDist.ts): embedded file database, local caches,
 # health and metrics on the management port 9000.

@@ -59,7 +59,11 @@ describe('waiting for a service', () => {
     const stubborn = await child(
       'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)',
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Until the handler is installed ("up"), not a fixed pause: a loaded machine starts node slower than that.
+    for (let waited = 0; !(await stubborn.tail(5)).includes('up'); waited += 50) {
+      assert.ok(waited < 10_000, 'the child never started');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await stubborn.stop(500);
     assert.equal(stubborn.exitInfo?.signal, 'SIGKILL');
   });

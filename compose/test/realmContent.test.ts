@@ -50,19 +50,23 @@ describe('realm-export/mcp-realm.json', () => {
     assert.deepEqual(realm.scopeMappings.find((m) => m.clientScope === 'mcp:admin')?.roles, ['mcp-admin']);
   });
 
-  it('anonymous DCR trusts loopback redirect URIs without the sender-host check', () => {
-    const trusted = anonymous('trusted-hosts');
-    // Loopback for redirect URIs; the hosts real MCP clients name in their registrations (realm-export/README.md).
-    assert.deepEqual(trusted?.config['trusted-hosts'], [
-      'localhost',
-      '127.0.0.1',
-      'vscode.dev',
-      'insiders.vscode.dev',
-      'code.visualstudio.com',
-      'github.com',
+  it('anonymous DCR takes only the shape of an MCP host (the mcp-registration policy), with consent', () => {
+    const policy = anonymous('mcp-registration');
+    assert.ok(policy, 'the MCP registration policy (keycloak-extensions/) must govern anonymous registration');
+    // Loopback redirect URIs on any port, plus exactly these relays; whole hosts are never trusted.
+    assert.deepEqual(policy.config['relay-redirect-uris'], [
+      'https://vscode.dev/redirect',
+      'https://insiders.vscode.dev/redirect',
     ]);
-    assert.deepEqual(trusted?.config['host-sending-registration-request-must-match'], ['false']);
-    assert.deepEqual(trusted?.config['client-uris-must-match'], ['true']);
+    for (const dangerous of ['access.token.lifespan', 'standard.token.exchange.enabled', 'backchannel.logout.url']) {
+      assert.ok(!policy.config['allowed-client-attributes']?.includes(dangerous), dangerous);
+    }
+    assert.ok(Number(policy.config['registration-access-token-max-age']?.[0]) > 0, 'RATs must expire');
+    // Superseded by it: whole trusted hosts and Keycloak's "safe" mapper list were ways in (issue 11).
+    assert.equal(anonymous('trusted-hosts'), undefined);
+    assert.equal(anonymous('allowed-protocol-mappers'), undefined);
+    assert.ok(anonymous('consent-required'), 'self-registered clients must show a consent screen');
+    assert.ok(Number(anonymous('max-clients')?.config['max-clients']?.[0]) >= 1000);
     assert.ok(anonymous('allowed-client-templates')?.config['allowed-client-scopes']?.includes('mcp:tools'));
     assert.ok(anonymous('scope'), 'full-scope-allowed must be off for registered clients');
     // MCP clients register with every scope of the server's metadata (Inspector v2: mcp:tools mcp:admin

@@ -51,21 +51,52 @@ export async function passKeycloakForms(
   },
 ): Promise<Response> {
   const { jar, send } = options;
+  // Keycloak's own redirects (login → consent screen, required actions) are followed here; the first redirect
+  // elsewhere is the one back to the client.
+  const keycloakOrigin = new URL(first.url).origin;
+  const withinKeycloak = (r: Response) => {
+    const location = r.headers.get('location');
+    return (
+      r.status >= 300 &&
+      r.status < 400 &&
+      location !== null &&
+      new URL(location, first.url).origin === keycloakOrigin
+    );
+  };
   let response = first;
+  let loginSent = false;
   jar.store(response);
-  for (let step = 0; step < 3 && response.status === 200; step += 1) {
+  for (let step = 0; step < 8 && (response.status === 200 || withinKeycloak(response)); step += 1) {
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      response = await send(new URL(response.headers.get('location') as string, first.url).href, {
+        headers: { cookie: jar.header() },
+      });
+      jar.store(response);
+      continue;
+    }
     const page = await response.text();
     const login = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(page)?.[1];
     const consent = consentForm(page);
+    if (login && loginSent) {
+      // The form again after our POST: Keycloak refused the password. Posting it again would only count as
+      // another failed attempt against the user's brute-force limit.
+      const message = /<span[^>]*id="input-error"[^>]*>([^<]+)/.exec(page)?.[1]?.trim();
+      throw new KeycloakFormError(`Keycloak refused the login${message ? `: ${message}` : ''}`);
+    }
     if (login) {
-      response = await post(send, jar, decodeHtml(login), {
+      loginSent = true;
+      response = await post(send, jar, new URL(decodeHtml(login), first.url).href, {
         ...options.credentials,
         credentialId: '',
       });
     } else if (consent) {
       const answer: Record<string, string> =
         options.consent === 'deny' ? { cancel: 'No' } : { accept: 'Yes' };
-      response = await post(send, jar, consent.action, { ...consent.hidden, ...answer });
+      response = await post(send, jar, new URL(consent.action, first.url).href, {
+        ...consent.hidden,
+        ...answer,
+      });
     } else {
       const message = /<span[^>]*id="input-error"[^>]*>([^<]+)/.exec(page)?.[1]?.trim();
       throw new KeycloakFormError(

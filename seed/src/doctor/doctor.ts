@@ -194,7 +194,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       throw new CheckFailed(
         `anonymous registration answered HTTP ${registration.status}: ` +
           `${str(body.error_description) ?? str(body.error) ?? 'no reason given'}`,
-        'anonymous client-registration policies must accept loopback redirect URIs (trusted-hosts localhost, ' +
+        'anonymous client-registration policies must accept loopback redirect URIs (the mcp-registration policy, ' +
           '127.0.0.1, sender check off) and list openid, mcp:tools, offline_access (realm-export/README.md)',
       );
     }

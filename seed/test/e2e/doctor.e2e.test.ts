@@ -84,11 +84,23 @@ describe('npm run doctor', { concurrency: false }, () => {
         realm.scopeMappings = realm.scopeMappings?.filter((m) => m.clientScope !== 'offline_access');
       });
       noDcr = await importRealm(card, 'doctor-no-dcr', (realm) => {
-        anonymousPolicy(realm, 'trusted-hosts').config = {
-          'host-sending-registration-request-must-match': ['false'],
-          'client-uris-must-match': ['true'],
-          'trusted-hosts': ['mcp.example.org'],
-        };
+        // A site that trusts one web host only (Keycloak's own trusted-hosts policy beside ours): loopback
+        // redirect URIs, which every desktop MCP host registers, are refused.
+        const policies = (realm.components as Record<string, unknown[]>)[
+          'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy'
+        ];
+        assert.ok(policies);
+        policies.push({
+          name: 'Trusted Hosts',
+          providerId: 'trusted-hosts',
+          subType: 'anonymous',
+          subComponents: {},
+          config: {
+            'host-sending-registration-request-must-match': ['false'],
+            'client-uris-must-match': ['true'],
+            'trusted-hosts': ['mcp.example.org'],
+          },
+        });
       });
     });
     after(async () => {
