@@ -52,13 +52,20 @@ describe('realm-export/mcp-realm.json', () => {
 
   it('anonymous DCR takes only the shape of an MCP host (the mcp-registration policy), with consent', () => {
     const policy = anonymous('mcp-registration');
-    assert.ok(policy, 'the MCP registration policy (keycloak-extensions/) must govern anonymous registration');
+    assert.ok(
+      policy,
+      'the MCP registration policy (keycloak-extensions/) must govern anonymous registration',
+    );
     // Loopback redirect URIs on any port, plus exactly these relays; whole hosts are never trusted.
     assert.deepEqual(policy.config['relay-redirect-uris'], [
       'https://vscode.dev/redirect',
       'https://insiders.vscode.dev/redirect',
     ]);
-    for (const dangerous of ['access.token.lifespan', 'standard.token.exchange.enabled', 'backchannel.logout.url']) {
+    for (const dangerous of [
+      'access.token.lifespan',
+      'standard.token.exchange.enabled',
+      'backchannel.logout.url',
+    ]) {
       assert.ok(!policy.config['allowed-client-attributes']?.includes(dangerous), dangerous);
     }
     assert.ok(Number(policy.config['registration-access-token-max-age']?.[0]) > 0, 'RATs must expire');
