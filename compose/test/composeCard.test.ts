@@ -42,7 +42,12 @@ describe('composeCard', () => {
     );
     assert.throws(
       () => composeCard({ ...env, STACK_PUBLIC_VALKEY_URL: undefined }, undefined),
-      /STACK_PUBLIC_VALKEY_URL must be an absolute URL/,
+      /STACK_PUBLIC_VALKEY_URL must be an absolute/,
+    );
+    // The Valkey URL carries the password: a malformed one is named, never echoed.
+    assert.throws(
+      () => composeCard({ ...env, STACK_PUBLIC_VALKEY_URL: 'redis//:s3cret-password@x' }, undefined),
+      (error: unknown) => error instanceof Error && !error.message.includes('s3cret-password'),
     );
   });
 });

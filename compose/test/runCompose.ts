@@ -1,7 +1,8 @@
 // `npm run test:compose`: the compose stack, verified end to end on a local Docker engine with images built
-// offline. Phases (each timed): engine → offline images → `.env` refusal check → up + healthy → the same
-// end-to-end suite as `npm test` (stack card mode "compose") + restart checks → air-gap bundle round trip
-// (save, remove images, load, up again) → down. Everything runs on its own project name, ports and state
+// offline. Phases (each timed): engine → offline images → `.env` refusal check (admin and Valkey passwords) →
+// up + healthy + the janitor's first prune → the same end-to-end suite as `npm test` (stack card mode
+// "compose") + restart and Valkey-auth checks → air-gap bundle round trip (save, remove images, load, up
+// again), or with TLS the proxy's per-address rate limits → down. Everything runs on its own project name, ports and state
 // folder, so it never meets a native stack or a user's `docker compose up`.
 //
 // Knobs: COMPOSE_TEST_PORTS_BASE (4 → Keycloak 48080, management 49000, MCP 43000, Valkey 46379),
@@ -87,6 +88,8 @@ const composeEnv: NodeJS.ProcessEnv = {
   KC_PUBLIC_URL: `http://localhost:${ports.keycloak}`,
   MCP_RESOURCE_URL: `http://localhost:${ports.mcp}/mcp`,
   KC_BOOTSTRAP_ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+  // base64url: letters, digits, - and _ only, as the valkey service requires (24 characters).
+  VALKEY_PASSWORD: randomBytes(18).toString('base64url'),
   STACK_DIR: stackDir,
   STACK_UID: String(process.getuid?.() ?? 1000),
   STACK_GID: String(process.getgid?.() ?? 1000),
@@ -119,7 +122,10 @@ async function containerState(
   return { status, health, exitCode: Number(exitCode) };
 }
 
-/** Every long-running service healthy and the seed exited 0; a dead service or a timeout names it. */
+/**
+ * Every long-running service healthy (the janitor, which has no healthcheck, running) and the seed exited 0; a
+ * dead or restarting service or a timeout names it.
+ */
 async function waitHealthy(timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -129,6 +135,7 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
       valkey: await containerState('valkey'),
       seed: await containerState('seed'),
       'mcp-server': await containerState('mcp-server'),
+      janitor: await containerState('janitor'),
       ...(tls ? { 'tls-proxy': await containerState('tls-proxy') } : {}),
     };
     const line = Object.entries(states)
@@ -144,9 +151,14 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
     const longRunning = Object.entries(states)
       .filter(([name]) => name !== 'seed')
       .map(([, state]) => state);
-    if (longRunning.every((s) => s.health === 'healthy') && states.seed.status === 'exited') return;
+    if (
+      longRunning.every((s) => s.health === 'healthy' || (s.health === '' && s.status === 'running')) &&
+      states.seed.status === 'exited'
+    ) {
+      return;
+    }
     for (const [name, s] of Object.entries(states)) {
-      if (name !== 'seed' && (s.status === 'exited' || s.status === 'dead')) {
+      if (name !== 'seed' && ['exited', 'dead', 'restarting'].includes(s.status)) {
         const logs = (await dc(['logs', '--no-color', '--tail', '40', name], { capture: true })).out;
         throw new StepError(`${name} stopped (exit ${s.exitCode}); its last lines:\n${logs}`);
       }
@@ -157,6 +169,24 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
         `not healthy within ${secs(timeoutMs)}: ${line}\nlast lines of every service:\n${logs}`,
       );
     }
+    await sleep(2000);
+  }
+}
+
+/** The janitor's first prune (right after the seed) went through: it reached Keycloak as the admin. */
+async function janitorPruned(timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logs = (await dc(['logs', '--no-color', 'janitor'], { capture: true })).out;
+    const failure = /prune-clients: this run failed.*|\[seed\] error.*/.exec(logs);
+    if (failure) throw new StepError(`the janitor's prune failed: ${failure[0]}\n${logs}`);
+    const done = /prune-clients: deleted .*/.exec(logs);
+    if (done) {
+      say(`  janitor: ${done[0]}`);
+      return;
+    }
+    if (Date.now() > deadline)
+      throw new StepError(`the janitor did not prune within ${secs(timeoutMs)}:\n${logs}`);
     await sleep(2000);
   }
 }
@@ -173,6 +203,7 @@ async function up(): Promise<void> {
     throw new StepError(`${(error as Error).message}\nlast lines of every service:\n${logs}`);
   }
   await waitHealthy();
+  await janitorPruned();
   // Every service is healthy: the card the seed wrote now describes a ready stack.
   await updateStackCard(cardPath, (card) => {
     const readyAt = new Date();
@@ -231,17 +262,18 @@ try {
   await phase('offline images', () => run('bash', ['compose/offline-images/build.sh'], { env: composeEnv }));
 
   await phase('required .env values refused', async () => {
-    const env = { ...composeEnv, KC_BOOTSTRAP_ADMIN_PASSWORD: '' };
-    const result = await dc(['config', '-q'], { env, capture: true, allowFail: true });
-    if (
-      result.code === 0 ||
-      !result.out.includes('set KC_BOOTSTRAP_ADMIN_PASSWORD (12+ characters) in .env')
-    ) {
-      throw new StepError(
-        `compose accepted a missing KC_BOOTSTRAP_ADMIN_PASSWORD (exit ${result.code}):\n${result.out}`,
-      );
+    const required = [
+      ['KC_BOOTSTRAP_ADMIN_PASSWORD', 'set KC_BOOTSTRAP_ADMIN_PASSWORD (12+ characters) in .env'],
+      ['VALKEY_PASSWORD', 'set VALKEY_PASSWORD (16+ letters, digits, - or _) in .env'],
+    ] as const;
+    for (const [variable, message] of required) {
+      const env = { ...composeEnv, [variable]: '' };
+      const result = await dc(['config', '-q'], { env, capture: true, allowFail: true });
+      if (result.code === 0 || !result.out.includes(message)) {
+        throw new StepError(`compose accepted a missing ${variable} (exit ${result.code}):\n${result.out}`);
+      }
+      say(`  compose refused: ${message} …`);
     }
-    say('  compose refused: set KC_BOOTSTRAP_ADMIN_PASSWORD (12+ characters) in .env …');
   });
 
   // A stack of this project left by an earlier run (COMPOSE_TEST_KEEP=1) goes first; any other holder is named.
@@ -281,6 +313,42 @@ try {
       if (!card.issuer.startsWith('https://') || !card.mcpUrl.startsWith('https://')) {
         throw new StepError(`the card's issuer ${card.issuer} / mcpUrl ${card.mcpUrl} are not https`);
       }
+    });
+  }
+  if (tls) {
+    // Last, as it spends this address's registration and login budgets (compose/tls/nginx.conf).
+    await phase('TLS: proxy rate limits', async () => {
+      const card = JSON.parse(await readFile(cardPath, 'utf8')) as { issuer: string; mcpHealthUrl: string };
+      const statuses = async (times: number, url: string, method = 'POST') => {
+        const codes: string[] = [];
+        for (let i = 0; i < times; i++) {
+          const args = ['-s', '-o', '/dev/null', '-w', '%{http_code} %header{retry-after}', '-X', method];
+          if (method === 'POST') args.push('-H', 'content-type: application/json', '--data', 'not json');
+          args.push('--cacert', join(stackDir, 'tls', 'ca.crt'), url);
+          codes.push((await run('curl', args, { capture: true, allowFail: true })).out.trim());
+        }
+        return codes;
+      };
+      const limited = (codes: string[]) => codes.filter((c) => c === '429 60').length;
+      // Registration: 1 + burst 20 pass, the rest of a quick run is refused; a ;matrix path is counted too.
+      const registration = await statuses(25, `${card.issuer}/clients-registrations/openid-connect`);
+      const matrix = await statuses(1, `${card.issuer}/clients-registrations;x/openid-connect`);
+      if (registration[0]?.startsWith('429') || limited(registration) < 3 || limited(matrix) !== 1) {
+        throw new StepError(
+          `registration limit: ${registration.join(', ')}; with ;x: ${matrix.join(', ')} (expected 429 after ~21)`,
+        );
+      }
+      // Login form posts: 1 + burst 10 pass; GETs of the same path are not counted.
+      const login = await statuses(15, `${card.issuer}/login-actions/authenticate`);
+      const get = await statuses(3, `${card.issuer}/login-actions/authenticate`, 'GET');
+      if (login[0]?.startsWith('429') || limited(login) < 3 || limited(get) !== 0) {
+        throw new StepError(
+          `login limit: POST ${login.join(', ')}; GET ${get.join(', ')} (expected 429 after ~11 POSTs)`,
+        );
+      }
+      const health = await statuses(1, card.mcpHealthUrl, 'GET');
+      if (!health[0]?.startsWith('200')) throw new StepError(`MCP /healthz through the proxy: ${health[0]}`);
+      say(`  registration: ${limited(registration)}/25 refused with 429; login posts: ${limited(login)}/15`);
     });
   }
   if (process.env.COMPOSE_TEST_BUNDLE !== '0' && !tls) {

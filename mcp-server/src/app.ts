@@ -3,12 +3,9 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import Koa from 'koa';
 import Router from 'koa-router';
 import type { Logger } from 'pino';
+import { accessRule } from './auth/authorize.ts';
 import { bearerAuth } from './auth/bearerAuth.ts';
-import {
-  protectedResourceMetadata,
-  resourceMetadataPath,
-  resourceMetadataUrl,
-} from './auth/protectedResource.ts';
+import { protectedResource } from './auth/protectedResource.ts';
 import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
 import type { Config } from './config.ts';
 import { accessLog } from './http/accessLog.ts';
@@ -49,23 +46,18 @@ export const RESOURCE_NAME = 'mcp-keycloak-stack MCP server';
 
 export function createApp({ config, verifier, store, logger, metrics: given }: AppDeps): McpApp {
   const metrics = given ?? createMetrics();
-  const metadataUrl = resourceMetadataUrl(config.resourceUrl);
-  const metadata = protectedResourceMetadata({
+  const resource = protectedResource({
     resource: config.resourceUrl,
     issuers: config.issuers,
     scopesSupported: [config.requiredScope, ADMIN_SCOPE],
     resourceName: RESOURCE_NAME,
   });
-  // Served at the path-inserted form of our resource URL (what clients derive, RFC 9728 §3.1), at the form for
-  // this server's own /mcp path (when a proxy maps another public path onto it), and at the root form.
-  const metadataPaths = [
-    ...new Set([
-      resourceMetadataPath(config.resourceUrl),
-      '/.well-known/oauth-protected-resource/mcp',
-      '/.well-known/oauth-protected-resource',
-    ]),
-  ];
-  // One McpServer for the process (DESIGN §7), fed through MultiplexTransport by the route.
+  // What every /mcp request needs, decided by bearerAuth; a tool's rule adds only what this one lacks.
+  const requestRule = accessRule({
+    scopes: [config.requiredScope],
+    insufficientScope: `the token lacks the ${config.requiredScope} scope`,
+  });
+  // One McpServer for the process, fed through MultiplexTransport by the route (why: multiplexTransport.ts).
   const { server, toolAccess } = createMcpServer({
     store,
     logger,
@@ -75,9 +67,10 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
   const mcp = createMcpRoute({
     server,
     toolAccess,
+    requestRule,
+    challenge: resource.challenge,
     store,
     metrics,
-    resourceMetadataUrl: metadataUrl,
     storeFailureMode: config.storeFailureMode,
     maxBodyBytes: config.maxBodyBytes,
   });
@@ -88,7 +81,15 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
   router.get('/healthz', healthz());
   router.get(
     '/readyz',
-    readyz({ store, verifier, storeFailureMode: config.storeFailureMode, draining: () => draining }),
+    readyz({
+      store,
+      verifier,
+      // Named as verifierFromConfig picks the verifier: introspection only when configured for it.
+      tokenCheck:
+        config.tokenValidation === 'introspection' && config.introspection ? 'introspection' : 'jwks',
+      storeFailureMode: config.storeFailureMode,
+      draining: () => draining,
+    }),
   );
   // On the MCP listener only when no listener of its own is configured (MCP_METRICS_PORT; server.ts).
   if (config.metricsEnabled && config.metricsListener === null) {
@@ -97,9 +98,9 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
       ctx.body = await metrics.registry.metrics();
     });
   }
-  for (const path of metadataPaths) {
+  for (const path of resource.metadataPaths) {
     router.get(path, publicCors(), async function protectedResourceMetadata(ctx) {
-      ctx.body = metadata;
+      ctx.body = resource.metadata;
     });
     router.options(path, publicCors());
   }
@@ -110,8 +111,8 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
     cors,
     bearerAuth({
       verifier,
-      resourceMetadataUrl: metadataUrl,
-      requiredScope: config.requiredScope,
+      rule: requestRule,
+      challenge: resource.challenge,
       onOutcome: (outcome) => metrics.authOutcomes.inc({ outcome }),
     }),
     mcp.post,

@@ -14,7 +14,8 @@ function publicUrl(env: NodeJS.ProcessEnv, name: string): string {
   if (!value || !URL.canParse(value) || !/^(https?|redis|rediss):$/.test(new URL(value).protocol)) {
     throw new SeedError(
       'config_invalid',
-      `${name} must be an absolute URL reachable from the host (got ${JSON.stringify(value)})`,
+      // Not echoed: STACK_PUBLIC_VALKEY_URL carries the Valkey password.
+      `${name} must be an absolute http(s) or redis(s) URL reachable from the host`,
     );
   }
   return trim(value);

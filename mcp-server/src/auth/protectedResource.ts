@@ -1,5 +1,7 @@
 // OAuth 2.0 Protected Resource Metadata (RFC 9728) and the Bearer challenge (RFC 6750 §3) that points at it:
-// together they are how an MCP client discovers where to get a token for this server.
+// together they are how an MCP client discovers where to get a token for this server. The resource URL enters
+// once (protectedResource); everything a route or a challenge needs is derived from it here.
+import type { Decision } from './authorize.ts';
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
@@ -9,6 +11,33 @@ export interface ProtectedResourceMetadata {
   scopes_supported: string[];
   bearer_methods_supported: string[];
   resource_name: string;
+}
+
+export interface ProtectedResource {
+  metadata: ProtectedResourceMetadata;
+  /** Where clients fetch the metadata; named in every challenge (RFC 9728 §5.1). */
+  metadataUrl: string;
+  /** Every path the metadata is served at. */
+  metadataPaths: string[];
+  /** The `WWW-Authenticate` value for a refused decision, or undefined when none is due. */
+  challenge(decision: Decision): string | undefined;
+}
+
+export function protectedResource(options: {
+  resource: string;
+  issuers: readonly string[];
+  scopesSupported: readonly string[];
+  resourceName: string;
+}): ProtectedResource {
+  const metadataUrl = resourceMetadataUrl(options.resource);
+  return {
+    metadata: protectedResourceMetadata(options),
+    metadataUrl,
+    // The path-inserted form of the resource URL (what clients derive, RFC 9728 §3.1), the form for this
+    // server's own /mcp path (when a proxy maps another public path onto it), and the root form.
+    metadataPaths: [...new Set([resourceMetadataPath(options.resource), `${WELL_KNOWN}/mcp`, WELL_KNOWN])],
+    challenge: (decision) => challengeFor(decision, metadataUrl),
+  };
 }
 
 export function protectedResourceMetadata(options: {
@@ -50,6 +79,35 @@ export interface ChallengeOptions {
   /** Only when a token was sent: RFC 6750 §3.1 says a request without credentials gets no error code. */
   error?: 'invalid_token' | 'insufficient_scope' | 'invalid_request';
   errorDescription?: string;
+}
+
+/**
+ * The one place a decision becomes a challenge (RFC 6750 §3, MCP authorization 2025-11-25): a 401 names the
+ * scope to ask for, with `error="invalid_token"` only when a token was sent (§3.1: none for a request without
+ * credentials); a missing scope gets `insufficient_scope` so the client can step up; a missing role and an
+ * unavailable verifier get none, since no new token can help.
+ */
+export function challengeFor(decision: Decision, resourceMetadataUrl: string): string | undefined {
+  if (decision.allowed) return undefined;
+  if (decision.status === 401) {
+    if (decision.code === 'token_missing')
+      return wwwAuthenticate({ resourceMetadataUrl, scope: decision.scope });
+    return wwwAuthenticate({
+      resourceMetadataUrl,
+      scope: decision.scope,
+      error: 'invalid_token',
+      errorDescription: decision.message,
+    });
+  }
+  if (decision.status === 403 && decision.code === 'insufficient_scope') {
+    return wwwAuthenticate({
+      resourceMetadataUrl,
+      scope: decision.scope,
+      error: 'insufficient_scope',
+      errorDescription: decision.message,
+    });
+  }
+  return undefined;
 }
 
 /** The `WWW-Authenticate` value for a 401/403: `Bearer resource_metadata="…", scope="…"[, error="…", …]`. */

@@ -1,5 +1,7 @@
 // Liveness and readiness. /healthz answers while the process serves HTTP (restart me if not); /readyz also
-// checks what a tool call needs (Valkey answers, signing keys can be had), so a balancer can route around us.
+// checks what a tool call needs (Valkey answers, tokens can be checked), so a balancer can route around us.
+// The token check is named for what the verifier really probes: `jwks` (signing keys cached or fetchable) or
+// `introspection` (the issuer's introspection endpoint answers).
 // Valkey down with MCP_STORE_FAILURE_MODE=open: still ready (calls run uncounted), and the body says so.
 // While draining on shutdown: 503, so balancers stop sending new requests.
 import type { Middleware } from 'koa';
@@ -15,14 +17,19 @@ export function healthz(): Middleware<AppState> {
 
 type Check = { ok: true } | { ok: false; error: string; degraded?: string };
 
+/** What `verifier.checkKeys()` probes, by verification mode; the key under `checks` in the answer. */
+export type TokenCheck = 'jwks' | 'introspection';
+
 export function readyz(options: {
   store: UsageStore;
   verifier: AccessTokenVerifier;
+  tokenCheck: TokenCheck;
   storeFailureMode: 'closed' | 'open';
   draining: () => boolean;
 }): Middleware<AppState> {
+  const { tokenCheck } = options;
   return async function readyz(ctx) {
-    const [valkey, jwks] = await Promise.all([
+    const [valkey, tokens] = await Promise.all([
       check(() => options.store.ping()),
       check(() => options.verifier.checkKeys()),
     ]);
@@ -33,13 +40,13 @@ export function readyz(options: {
           : 'tool calls are refused until Valkey is back (MCP_STORE_FAILURE_MODE=closed)';
     }
     const draining = options.draining();
-    const ready = !draining && jwks.ok && (valkey.ok || options.storeFailureMode === 'open');
-    if (!ready) ctx.state.log.warn({ valkey, jwks, draining }, 'not ready');
+    const ready = !draining && tokens.ok && (valkey.ok || options.storeFailureMode === 'open');
+    if (!ready) ctx.state.log.warn({ valkey, [tokenCheck]: tokens, draining }, 'not ready');
     ctx.set('Cache-Control', 'no-store');
     ctx.status = ready ? 200 : 503;
     ctx.body = {
       status: draining ? 'draining' : ready ? (valkey.ok ? 'ok' : 'degraded') : 'unavailable',
-      checks: { valkey, jwks },
+      checks: { valkey, [tokenCheck]: tokens },
     };
   };
 }

@@ -1,11 +1,11 @@
 // One long-lived McpServer for the whole process, fed by many concurrent HTTP requests.
 //
 // Why: building an McpServer + SDK transport per request (the SDK's stateless example) costs far more than
-// the tool call itself (a new Ajv, zod internals, garbage: ≈ 1,000 req/s on this project's 2-core box, see
-// DESIGN §7). The server's protocol state is per JSON-RPC request id, so one server can serve every HTTP
-// request as long as ids never collide: this transport gives each incoming request a process-unique id,
-// hands it to the server with that request's own AuthInfo, and routes the server's answer back to the HTTP
-// request that asked, under the client's original id.
+// the tool call itself (a new Ajv, zod internals, garbage: ≈ 1,000 req/s on this project's 2-core box,
+// against the figures in mcp-server/README.md, Benchmark). The server's protocol state is per JSON-RPC
+// request id, so one server can serve every HTTP request as long as ids never collide: this transport gives
+// each incoming request a process-unique id, hands it to the server with that request's own AuthInfo, and
+// routes the server's answer back to the HTTP request that asked, under the client's original id.
 //
 // Stateless by construction: nothing outlives an HTTP request except the shared, read-only tool registry.
 // Trade-off: the SDK keeps the last `initialize`'s client info and capabilities on the server object, so
@@ -20,7 +20,10 @@ import type {
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 
-type JsonRpcAnswer = Extract<JSONRPCMessage, { id: RequestId }> & { result?: unknown; error?: unknown };
+export type JsonRpcAnswer = Extract<JSONRPCMessage, { id: RequestId }> & {
+  result?: unknown;
+  error?: unknown;
+};
 
 export interface PendingRequest {
   answer: Promise<JsonRpcAnswer>;

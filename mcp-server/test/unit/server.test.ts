@@ -85,6 +85,7 @@ describe('graceful stop', () => {
       // A grace far longer than any test: stop() must not need it.
       config: loadConfig({
         MCP_PORT: '0',
+        MCP_METRICS_PORT: '0', // beside a running stack, whose server holds the default 9464
         OIDC_JWKS_URL: 'http://127.0.0.1:9/certs',
         MCP_SHUTDOWN_GRACE_SECONDS: '600',
       }),
