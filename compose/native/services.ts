@@ -122,7 +122,7 @@ export function mcpServerEnv(settings: Settings, secrets: StackSecrets): NodeJS.
     MCP_PORT: String(settings.ports.mcp),
     MCP_RESOURCE_URL: settings.mcpUrl,
     OIDC_ISSUER: settings.issuer,
-    // Fetched over the loopback address while tokens keep the public issuer (see DESIGN §4, issuer drift).
+    // Fetched over loopback while tokens keep the public issuer (docs/ARCHITECTURE.md, "One public issuer").
     OIDC_JWKS_URL: `http://127.0.0.1:${settings.ports.keycloak}/realms/${settings.realm}/protocol/openid-connect/certs`,
     VALKEY_URL: valkeyUrlWithPassword(settings.ports.valkey, secrets.valkeyPassword),
     MCP_METRICS_PORT: String(settings.ports.mcpMetrics),

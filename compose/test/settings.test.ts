@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadSettings, SettingsError } from '../native/settings.ts';
 
 describe('launcher settings', () => {
-  it('defaults give the ports and URLs of DESIGN §3', () => {
+  it('defaults: Keycloak 8080 and 9000, MCP 3000 and metrics 9464, Valkey 6379, localhost URLs', () => {
     const s = loadSettings({ HOME: '/home/x' });
     assert.deepEqual(s.ports, {
       keycloak: 8080,

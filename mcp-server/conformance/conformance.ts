@@ -332,7 +332,7 @@ export function applicability(scenario: string): { applies: boolean; note: strin
   if (['server-initialize', 'ping', 'tools-list'].includes(scenario))
     return { applies: true, note: 'applies' };
   if (scenario === 'dns-rebinding-protection')
-    return { applies: true, note: 'applies: /mcp must refuse a foreign Host/Origin (DESIGN §5)' };
+    return { applies: true, note: 'applies: /mcp must refuse a foreign Host/Origin (src/http/mcpCors.ts)' };
   if (
     scenario.startsWith('tools-call-') ||
     scenario === 'json-schema-2020-12' ||

@@ -1,5 +1,5 @@
 // The stack card (.stack/stack.json): how tests, benchmarks and people find a running stack.
-// Contract in ../shared/DESIGN.md §3 — fields may be added, never removed or renamed without a version bump.
+// Contract: docs/ARCHITECTURE.md, "Stack card" — fields may be added, never removed or renamed without a version bump.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 

@@ -13,7 +13,7 @@ import type { StackCard } from '../src/stackCard.ts';
 
 const README = new URL('../../README.md', import.meta.url);
 const SECTION = '## Recipes for MCP clients';
-/** The MCP server's default resource URL (DESIGN.md §3; the launcher's and compose's default). */
+/** Default resource URL of the MCP server, launcher and compose (docs/ARCHITECTURE.md, "Default ports and URLs"). */
 const DEFAULT_MCP_URL = 'http://localhost:3000/mcp';
 
 /** The card a default stack has after the seed: the stack's URLs and clients.presets as seed.ts records them. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 
 export const CONSOLE_PATH = '/console/';
-/** The public client the seed creates for the console (DESIGN §3 `clients.console`). */
+/** The public client the seed creates for the console (seed/src/clients/presets.ts; card `clients.console`). */
 export const DEFAULT_CONSOLE_CLIENT_ID = 'mcp-console';
 
 export interface ConsoleOptions {

@@ -13,7 +13,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('defaults match the stack contract (DESIGN §3)', () => {
+  it('without variables: the stack default URLs and ports, and the documented default of every setting', () => {
     const config = loadConfig({});
     assert.deepEqual(
       { ...config },

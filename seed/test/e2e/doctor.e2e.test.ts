@@ -50,8 +50,10 @@ describe('npm run doctor', { concurrency: false }, () => {
       child.once('exit', (code) => resolve({ code, text }));
     });
     assert.equal(output.code, 0, output.text);
-    assert.equal(output.text.match(/^PASS /gm)?.length, 11, output.text);
-    assert.doesNotMatch(output.text, /^(FAIL|SKIP) /m);
+    // 12 with client-capacity: the command finds the admin in secrets.json beside the card.
+    assert.equal(output.text.match(/^PASS /gm)?.length, 12, output.text);
+    assert.doesNotMatch(output.text, /^(FAIL|SKIP|WARN) /m);
+    assert.match(output.text, /^PASS {2}Room for new registrations .*: \d+ of 1000 clients/m);
   });
 
   it('deletes its probe client', async () => {
@@ -60,7 +62,8 @@ describe('npm run doctor', { concurrency: false }, () => {
     const before = (await admin.clients.find({ max: 1000 })).length;
     const results = await runDoctor(healthy);
     assert.ok(
-      results.every((r) => r.status === 'pass'),
+      // Without admin credentials the capacity check is skipped; every other one passes.
+      results.every((r) => r.status === 'pass' || (r.id === 'client-capacity' && r.status === 'skip')),
       JSON.stringify(results, null, 1),
     );
     assert.equal((await admin.clients.find({ max: 1000 })).length, before);

@@ -82,6 +82,8 @@ describe('signing-key rotation (npm run seed -- keys …)', { concurrency: false
       OIDC_JWKS_CACHE_MAX_AGE_SECONDS: '1',
       OIDC_JWKS_COOLDOWN_SECONDS: '0',
       OIDC_TOKEN_CACHE_SIZE: '0',
+      // Its tokens are a service account's: accepted only from a listed client.
+      OIDC_SERVICE_ACCOUNT_CLIENTS: clientId,
     });
   });
   after(async () => {

@@ -23,11 +23,19 @@ describe('the imported mcp realm', { concurrency: false }, () => {
 
   before(async () => {
     card = await loadStack();
-    // A host that also asks for the password and implicit grants: registered, with those grants switched off.
-    const response = await register({
+    // A host that also asks for the password and implicit grants is refused outright, naming the grant (the
+    // registration policy, realm-export/README.md), rather than registered with them quietly switched off.
+    const greedy = await register({
       redirect_uris: ['http://127.0.0.1:40111/callback'],
       grant_types: ['authorization_code', 'refresh_token', 'password', 'implicit'],
       response_types: ['code', 'token'],
+      scope: 'openid mcp:tools offline_access',
+    });
+    assert.equal(greedy.status, 403, await greedy.clone().text());
+    assert.match(await greedy.text(), /grant type (password|implicit) is not allowed/);
+    const response = await register({
+      redirect_uris: ['http://127.0.0.1:40111/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
       scope: 'openid mcp:tools offline_access',
     });
     assert.equal(response.status, 201, await response.clone().text());

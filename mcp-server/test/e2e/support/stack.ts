@@ -1,4 +1,4 @@
-// Finds the running stack through its card, as every consumer of the stack does (DESIGN §3).
+// Finds the running stack through its card (seed/src/stackCard.ts), as every consumer of the stack does.
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-// The running stack (found through its card, DESIGN §3), an admin client on it, and extra realms built from
+// The running stack (found through its card, seed/src/stackCard.ts), an admin client on it, and extra realms built from
 // realm-export/ (healthy or deliberately broken) that a test imports through the admin REST API and deletes.
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type RealmRepresentation from '@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js';
