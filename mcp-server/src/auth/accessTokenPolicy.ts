@@ -31,6 +31,9 @@ export function accessTokenPolicy(options: {
 // `Logout` for the others — all signed by the same key with the same issuer, some with our audience.
 const ACCESS_TOKEN_TYP = 'bearer';
 
+// Keycloak reads the clock for `iat` and for `exp` at different instants: a 300 s token can say 301 (seen).
+const LIFETIME_SLACK_SECONDS = 5;
+
 /**
  * A token with no user behind it. Keycloak marks client_credentials tokens three ways: the `client_id`
  * claim (its service_account scope), the reserved `service-account-<client>` username, and no user session
@@ -69,7 +72,7 @@ export function enforceAccessTokenPolicy(
     if (typeof payload.iat !== 'number') {
       throw new AuthError('claim_invalid', 'token iat claim is missing');
     }
-    if (verified.expiresAt - payload.iat > policy.maxLifetimeSeconds) {
+    if (verified.expiresAt - payload.iat > policy.maxLifetimeSeconds + LIFETIME_SLACK_SECONDS) {
       throw new AuthError('token_lifetime_too_long', 'token lives longer than this server accepts');
     }
   }

@@ -7,9 +7,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { launchChromium, submitKeycloakLogin, untilRedirected } from '../clients/support/browser.ts';
 import { ensureConsoleClient } from '../clients/support/consoleClient.ts';
+import { CookieJar } from '../e2e/support/cookieJar.ts';
 import { authorizationCodeUrl, createPkcePair } from '../e2e/support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
-import { loadStack, user } from '../e2e/support/stack.ts';
+import { decodeJwtPayload, loadStack, user } from '../e2e/support/stack.ts';
+import { createAdminCapableClient } from '../integration/support/realmAdmin.ts';
 import {
   Cleanup,
   NETWORK_TIMEOUT_MS,
@@ -18,6 +20,7 @@ import {
   described,
   endpoints,
   keycloakAdmin,
+  loginWithCode,
   registerAnonymously,
   tokenRequest,
   within,
@@ -193,5 +196,131 @@ describe(
         assert.equal(whoami.body.result?.structuredContent?.username, 'alice');
       },
     );
+  },
+);
+
+// The same silent admin grant without registering anything: the seeded presets are public clients (their
+// client_id is no secret), skip the consent screen, may ask for mcp:admin, and some register port-less loopback
+// redirect URIs, for which Keycloak accepts any port (RFC 8252 §7.3). So whatever could receive a code on a
+// loopback port of alice's machine — the only place a self-registered client can send codes to — gets an admin
+// token (and a 30-day offline token) by naming `vscode` or `claude-code` instead of its own client id. RFC 8252
+// §8.6: a public native client's identity cannot be assured, so its requests must not be approved silently.
+describe(
+  'attack: silent admin grant through a preset client id (no registration, no consent)',
+  { concurrency: false, timeout: 900_000 },
+  () => {
+    let card: StackCard;
+    let callback: LoopbackCallback;
+    let firstParty: { clientId: string; remove(): Promise<void> } | undefined;
+    const jar = new CookieJar();
+
+    before(async () => {
+      card = await loadStack();
+      callback = await startLoopbackCallback();
+      // A consent alice gave these presets earlier (other suites log her in through them) is hers to give;
+      // the attack is a grant she never saw, so start from none.
+      const admin = await keycloakAdmin(card);
+      const [alice] = await admin.users.find({ username: 'alice', exact: true });
+      assert.ok(alice?.id);
+      for (const clientId of ['vscode', 'claude-code']) {
+        await admin.users.revokeConsent({ id: alice.id, clientId }).catch(() => {}); // none given: fine
+      }
+      // alice is signed in to Keycloak (any earlier login in her browser; here: a first-party test client).
+      firstParty = await createAdminCapableClient(card, callback.redirectUri);
+      await loginWithCode(card, {
+        clientId: firstParty.clientId,
+        callback,
+        credentials: user(card, 'alice'),
+        scope: 'openid',
+        jar,
+      });
+    });
+    after(async () => {
+      await firstParty?.remove().catch(() => {});
+      await callback?.close();
+    });
+
+    /** Presets with a loopback redirect URI without a port: Keycloak lets the request pick any port. */
+    function anyPortLoopbackPresets(): [string, string][] {
+      const found: [string, string][] = [];
+      for (const [name, preset] of Object.entries(card.clients.presets ?? {})) {
+        const uri = preset.redirectUris.find((u) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])\//.test(u));
+        if (uri) found.push([name, uri]);
+      }
+      return found;
+    }
+
+    it('the stack card lists presets with port-less loopback redirect URIs (precondition)', () => {
+      assert.ok(anyPortLoopbackPresets().length > 0, 'no such preset: nothing to test below');
+    });
+
+    for (const name of ['vscode', 'claude-code']) {
+      it(
+        `prompt=none with the \`${name}\` preset on an attacker-chosen loopback port → no code for mcp:admin`,
+        { timeout: TEST_TIMEOUT_MS },
+        async () => {
+          const preset = anyPortLoopbackPresets().find(([n]) => n === name);
+          if (!preset) return; // the preset has no port-less loopback URI any more: nothing to pick a port on
+          const registered = new URL(preset[1]);
+          const attackerPort = new URL(callback.redirectUri).port;
+          const redirectUri = `${registered.protocol}//${registered.hostname}:${attackerPort}${registered.pathname}`;
+          const clientId = card.clients.presets?.[name]?.clientId ?? name;
+          const pkce = createPkcePair();
+          const url = authorizationCodeUrl(endpoints(card).auth, {
+            clientId,
+            redirectUri,
+            scope: 'openid mcp:tools mcp:admin offline_access',
+            challenge: pkce.challenge,
+            state: crypto.randomUUID(),
+          });
+          url.searchParams.set('prompt', 'none');
+          const answer = await fetch(url, {
+            redirect: 'manual',
+            headers: { cookie: jar.header() },
+            signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS),
+          });
+          await answer.body?.cancel();
+          const location = answer.headers.get('location');
+          if (!location) return; // Keycloak refused the request on its own page: no code left Keycloak
+          const query = new URL(location).searchParams;
+          const code = query.get('code');
+          if (code) {
+            const tokens = await tokenRequest(card, {
+              grant_type: 'authorization_code',
+              code,
+              redirect_uri: redirectUri,
+              client_id: clientId,
+              code_verifier: pkce.verifier,
+            });
+            const token = String(tokens.body.access_token ?? '');
+            const reset = token
+              ? await callTool(card, token, 'reset_usage', { subject: 'nobody' })
+              : undefined;
+            if (typeof tokens.body.refresh_token === 'string') {
+              // Do not leave alice a 30-day offline session behind.
+              await fetch(`${card.issuer}/protocol/openid-connect/revoke`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: new URLSearchParams({ token: tokens.body.refresh_token, client_id: clientId }),
+                signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS),
+              }).then((r) => r.body?.cancel());
+            }
+            assert.fail(
+              `${clientId} got alice's code silently on ${redirectUri}: token scope "${
+                token ? String(decodeJwtPayload(token).scope) : '-'
+              }", refresh token typ ${
+                typeof tokens.body.refresh_token === 'string'
+                  ? String(decodeJwtPayload(tokens.body.refresh_token).typ)
+                  : '-'
+              }, reset_usage HTTP ${reset?.status ?? '-'}`,
+            );
+          }
+          assert.ok(
+            ['consent_required', 'interaction_required', 'login_required'].includes(query.get('error') ?? ''),
+            `prompt=none answered ${query.toString()}`,
+          );
+        },
+      );
+    }
   },
 );

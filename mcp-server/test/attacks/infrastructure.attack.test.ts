@@ -352,5 +352,62 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
         assert.equal(typeof tokens.access_token, 'string');
       },
     );
+
+    it(
+      'a stranger cannot lock a known user out: after 30 wrong passwords in a burst the right one still logs in',
+      {
+        timeout: TEST_TIMEOUT_MS,
+        // Open, reported: Keycloak's brute-force protection counts per user, whoever sends the failures; per-address
+        // slowing exists only at the TLS proxy (realm-export/README.md, "Password guessing").
+        todo: 'known open: a temporary per-user lockout (60 s, doubling) after 30 failures from anyone',
+      },
+      async () => {
+        // The realm locks per user after 30 failures (failureFactor 30, 60 s doubling to 15 min, MULTIPLE), and
+        // counts failures whoever sends them. 30 form posts take ~2 s, so anybody who knows a username can keep
+        // that person locked out for good with ~30 requests every 15 minutes. The per-address limit that should
+        // come first exists only in the TLS overlay's nginx; the native stack and plain compose have none.
+        assert.ok(client);
+        const victim = await createThrowawayUser(card, cleanup);
+        for (let attempt = 0; attempt < 30; attempt += 1) {
+          await assert.rejects(
+            loginWithCode(card, {
+              clientId: client.clientId,
+              callback,
+              credentials: { username: victim.username, password: `wrong-${attempt}-${crypto.randomUUID()}` },
+              scope: 'openid mcp:tools',
+              jar: new CookieJar(),
+            }),
+          );
+        }
+        // Keycloak records failures asynchronously; under load the count lags the answers by a moment, and an
+        // attacker simply waits for it.
+        const admin = await keycloakAdmin(card);
+        for (let waited = 0; waited < 10_000; waited += 250) {
+          const status = (await admin.attackDetection.findOne({ id: victim.id })) as { numFailures?: number };
+          if ((status?.numFailures ?? 0) >= 30) break;
+          await sleep(250);
+        }
+        let tokens: Record<string, unknown> | undefined;
+        let failure: unknown;
+        try {
+          tokens = await loginWithCode(card, {
+            clientId: client.clientId,
+            callback,
+            credentials: victim,
+            scope: 'openid mcp:tools',
+            jar: new CookieJar(),
+          });
+        } catch (error) {
+          failure = error;
+        }
+        if (!tokens) {
+          const status = await admin.attackDetection.findOne({ id: victim.id });
+          assert.fail(
+            `the right password no longer logs in after 30 guesses by someone else (brute-force status ${JSON.stringify(status)}): ${String(failure).slice(0, 120)}`,
+          );
+        }
+        assert.equal(typeof tokens.access_token, 'string');
+      },
+    );
   });
 });

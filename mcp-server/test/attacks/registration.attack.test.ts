@@ -19,6 +19,7 @@ import {
   keycloakAdmin,
   loginWithCode,
   registerAnonymously,
+  timedFetch,
   tokenRequest,
   type Registration,
 } from './support/attackKit.ts';
@@ -605,6 +606,78 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
         } finally {
           await trap.close();
         }
+      },
+    );
+  });
+  describe('additional ways in: unbounded sizes (a few anonymous requests exhaust Keycloak)', () => {
+    // Evidence (Keycloak 26.7.3, -Xmx768m, -XX:+ExitOnOutOfMemoryError): 80 anonymous registrations with a
+    // 9 MB logo_uri each were all accepted (201); the next listing of the realm's clients — what the janitor
+    // does every 10 minutes and on start — ran Keycloak out of heap, Keycloak exited and the launcher stopped
+    // the whole stack. The rows stay in the database, so after a restart the janitor's first run kills it again.
+    // Keycloak's own 10 MB body limit is the only bound; the policy checks URL shape, never length or count.
+    const ONE_MB = 1_000_000;
+    const oversized: [string, Record<string, unknown>][] = [
+      ['a 1 MB logo_uri', { logo_uri: `https://logo.example/${'a'.repeat(ONE_MB)}` }],
+      ['a 1 MB policy_uri', { policy_uri: `https://policy.example/${'a'.repeat(ONE_MB)}` }],
+      ['a 1 MB tos_uri', { tos_uri: `https://tos.example/${'a'.repeat(ONE_MB)}` }],
+      [
+        'a 1 MB loopback post_logout_redirect_uri',
+        { post_logout_redirect_uris: [`http://127.0.0.1/${'a'.repeat(ONE_MB)}`] },
+      ],
+      [
+        '10 000 loopback redirect URIs',
+        { redirect_uris: Array.from({ length: 10_000 }, (_, n) => `http://127.0.0.1/cb${n}`) },
+      ],
+    ];
+    for (const [name, extra] of oversized) {
+      it(`a registration with ${name} is refused`, { timeout: TEST_TIMEOUT_MS }, async () => {
+        const reg = await registerAnonymously(
+          card,
+          'openid-connect',
+          {
+            client_name: 'attack oversize',
+            redirect_uris: loopback(),
+            token_endpoint_auth_method: 'none',
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+            ...extra,
+          },
+          cleanup,
+        );
+        assertRefused(reg, `a registration with ${name}`);
+      });
+    }
+
+    it(
+      'an update with the registration access token cannot grow a client to 1 MB either',
+      { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const metadata = {
+          client_name: 'attack oversize update',
+          redirect_uris: loopback(),
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        };
+        const reg = await registerAnonymously(card, 'openid-connect', metadata, cleanup);
+        assert.ok(reg.clientId && reg.registrationAccessToken, described(reg));
+        const update = await timedFetch(`${endpoints(card).registrationOidc}/${reg.clientId}`, {
+          method: 'PUT',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${reg.registrationAccessToken}`,
+          },
+          body: JSON.stringify({
+            ...metadata,
+            client_id: reg.clientId,
+            logo_uri: `https://logo.example/${'a'.repeat(ONE_MB)}`,
+          }),
+        });
+        const text = await update.text();
+        assert.ok(
+          update.status >= 400 && update.status < 500,
+          `an update to a 1 MB logo_uri must be refused with 4xx, got HTTP ${update.status} ${text.slice(0, 200)}`,
+        );
       },
     );
   });

@@ -13,6 +13,8 @@ export interface PublicClientSpec {
   postLogoutRedirectUris?: string[];
   defaultScopes: readonly string[];
   optionalScopes: readonly string[];
+  /** Keycloak's consent screen before the first token (and for every scope not consented yet). */
+  consentRequired: boolean;
 }
 
 export function publicClientRepresentation(spec: PublicClientSpec): ClientRepresentation {
@@ -30,7 +32,7 @@ export function publicClientRepresentation(spec: PublicClientSpec): ClientRepres
     frontchannelLogout: false,
     // Only the client scopes' role mappings (mcp:admin -> mcp-admin) decide what a token may carry.
     fullScopeAllowed: false,
-    consentRequired: false,
+    consentRequired: spec.consentRequired,
     redirectUris: [...spec.redirectUris],
     webOrigins: [...spec.webOrigins],
     attributes: {

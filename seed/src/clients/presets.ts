@@ -24,7 +24,14 @@ export interface PresetOptions {
   mcpRemotePort: number;
 }
 
-const HOST_SCOPES = { defaultScopes: ['mcp:tools'], optionalScopes: ['mcp:admin', 'offline_access'] };
+// Consent on: a host preset is a public client whose id is no secret, and several accept a code on any loopback
+// port (RFC 8252 §7.3), so any local process could name it. The consent screen (once per scope) makes the first
+// mcp:tools and every first mcp:admin grant visible to the person instead of silent (RFC 8252 §8.6).
+const HOST_SCOPES = {
+  defaultScopes: ['mcp:tools'],
+  optionalScopes: ['mcp:admin', 'offline_access'],
+  consentRequired: true,
+};
 const seeded = (host: string) =>
   `Seeded by mcp-keycloak-stack for ${host} (public client, PKCE S256); use it where anonymous DCR is off`;
 
@@ -140,5 +147,7 @@ export function consoleClient(mcpUrl: string): PublicClientSpec {
     postLogoutRedirectUris: [consoleUrl],
     defaultScopes: ['mcp:tools'],
     optionalScopes: ['mcp:admin', 'offline_access'],
+    // Exact https/http URLs on the MCP server's own origin: no other program can receive its codes.
+    consentRequired: false,
   };
 }

@@ -73,6 +73,8 @@ public class McpRegistrationPolicy implements ClientRegistrationPolicy {
     /** The request as sent first (clearer messages), then the client as Keycloak would store it. */
     private void checkClient(ClientRegistrationContext context, ClientModel existing) {
         ClientRepresentation client = context.getClient();
+        // First: nothing else should spend time on a request that is too large to store.
+        SizeRule.check(client);
         OIDCClientRepresentation request = OidcRequestReader.read(context);
         if (request != null) OidcRequestRule.check(request, client, settings);
         ClientShapeRule.check(client, existing);
