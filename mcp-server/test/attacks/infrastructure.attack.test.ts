@@ -312,45 +312,51 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
       await callback?.close();
     });
 
+    /** `guesses` wrong passwords for a fresh user from "someone else", then the right one: does it still log in? */
+    async function rightPasswordAfter(guesses: number): Promise<void> {
+      assert.ok(client);
+      const login = (credentials: { username: string; password: string }) =>
+        loginWithCode(card, {
+          clientId: (client as { clientId: string }).clientId,
+          callback,
+          credentials,
+          scope: 'openid mcp:tools',
+          jar: new CookieJar(),
+        });
+      const victim = await createThrowawayUser(card, cleanup);
+      for (let attempt = 0; attempt < guesses; attempt += 1) {
+        await assert.rejects(
+          login({ username: victim.username, password: `wrong-${attempt}-${crypto.randomUUID()}` }),
+        );
+      }
+      // Keycloak records failures asynchronously; under load the count lags the answers by a moment, and an
+      // attacker simply waits for it.
+      const admin = await keycloakAdmin(card);
+      for (let waited = 0; waited < 10_000; waited += 250) {
+        const status = (await admin.attackDetection.findOne({ id: victim.id })) as { numFailures?: number };
+        if ((status?.numFailures ?? 0) >= guesses) break;
+        await sleep(250);
+      }
+      let tokens: Record<string, unknown> | undefined;
+      let failure: unknown;
+      try {
+        tokens = await login(victim);
+      } catch (error) {
+        failure = error;
+      }
+      if (!tokens) {
+        const status = await admin.attackDetection.findOne({ id: victim.id });
+        assert.fail(
+          `the right password no longer logs in after ${guesses} guesses by someone else (brute-force status ${JSON.stringify(status)}): ${String(failure).slice(0, 120)}`,
+        );
+      }
+      assert.equal(typeof tokens.access_token, 'string');
+    }
+
     it(
       '10 wrong passwords do not lock a user out (the right password still logs in afterwards)',
       { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        assert.ok(client);
-        const victim = await createThrowawayUser(card, cleanup);
-        for (let attempt = 0; attempt < 10; attempt += 1) {
-          await assert.rejects(
-            loginWithCode(card, {
-              clientId: client.clientId,
-              callback,
-              credentials: { username: victim.username, password: `wrong-${attempt}-${crypto.randomUUID()}` },
-              scope: 'openid mcp:tools',
-              jar: new CookieJar(),
-            }),
-          );
-        }
-        let tokens: Record<string, unknown> | undefined;
-        let failure: unknown;
-        try {
-          tokens = await loginWithCode(card, {
-            clientId: client.clientId,
-            callback,
-            credentials: victim,
-            scope: 'openid mcp:tools',
-            jar: new CookieJar(),
-          });
-        } catch (error) {
-          failure = error;
-        }
-        if (!tokens) {
-          const admin = await keycloakAdmin(card);
-          const status = await admin.attackDetection.findOne({ id: victim.id });
-          assert.fail(
-            `the right password no longer logs in after 10 guesses by someone else (brute-force status ${JSON.stringify(status)}): ${String(failure).slice(0, 120)}`,
-          );
-        }
-        assert.equal(typeof tokens.access_token, 'string');
-      },
+      () => rightPasswordAfter(10),
     );
 
     it(
@@ -358,56 +364,11 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
       {
         timeout: TEST_TIMEOUT_MS,
         // Open, reported: Keycloak's brute-force protection counts per user, whoever sends the failures; per-address
-        // slowing exists only at the TLS proxy (realm-export/README.md, "Password guessing").
+        // slowing exists only at the TLS proxy (realm-export/README.md, "Password guessing"). 30 form posts take
+        // ~2 s, so anybody who knows a username can keep that person locked out with ~30 requests every 15 min.
         todo: 'known open: a temporary per-user lockout (60 s, doubling) after 30 failures from anyone',
       },
-      async () => {
-        // The realm locks per user after 30 failures (failureFactor 30, 60 s doubling to 15 min, MULTIPLE), and
-        // counts failures whoever sends them. 30 form posts take ~2 s, so anybody who knows a username can keep
-        // that person locked out for good with ~30 requests every 15 minutes. The per-address limit that should
-        // come first exists only in the TLS overlay's nginx; the native stack and plain compose have none.
-        assert.ok(client);
-        const victim = await createThrowawayUser(card, cleanup);
-        for (let attempt = 0; attempt < 30; attempt += 1) {
-          await assert.rejects(
-            loginWithCode(card, {
-              clientId: client.clientId,
-              callback,
-              credentials: { username: victim.username, password: `wrong-${attempt}-${crypto.randomUUID()}` },
-              scope: 'openid mcp:tools',
-              jar: new CookieJar(),
-            }),
-          );
-        }
-        // Keycloak records failures asynchronously; under load the count lags the answers by a moment, and an
-        // attacker simply waits for it.
-        const admin = await keycloakAdmin(card);
-        for (let waited = 0; waited < 10_000; waited += 250) {
-          const status = (await admin.attackDetection.findOne({ id: victim.id })) as { numFailures?: number };
-          if ((status?.numFailures ?? 0) >= 30) break;
-          await sleep(250);
-        }
-        let tokens: Record<string, unknown> | undefined;
-        let failure: unknown;
-        try {
-          tokens = await loginWithCode(card, {
-            clientId: client.clientId,
-            callback,
-            credentials: victim,
-            scope: 'openid mcp:tools',
-            jar: new CookieJar(),
-          });
-        } catch (error) {
-          failure = error;
-        }
-        if (!tokens) {
-          const status = await admin.attackDetection.findOne({ id: victim.id });
-          assert.fail(
-            `the right password no longer logs in after 30 guesses by someone else (brute-force status ${JSON.stringify(status)}): ${String(failure).slice(0, 120)}`,
-          );
-        }
-        assert.equal(typeof tokens.access_token, 'string');
-      },
+      () => rightPasswordAfter(30),
     );
   });
 });
