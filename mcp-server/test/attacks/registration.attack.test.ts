@@ -74,30 +74,36 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
 
   const loopback = () => [callback.redirectUri];
 
-  describe('1. forged identity through the Keycloak-format (default) endpoint', () => {
-    it('a chosen internal client `id` is refused', { timeout: TEST_TIMEOUT_MS }, async () => {
-      const reg = await registerAnonymously(
-        card,
-        'default',
-        { id: `attack-chosen-${crypto.randomUUID()}`, redirectUris: loopback(), publicClient: true },
-        cleanup,
-      );
-      assertRefused(reg, 'a registration choosing the internal id');
+  /** One attack that must end at the door: register `body` anonymously on `format`; 4xx, no client. */
+  function refusedRegistration(
+    title: string,
+    format: 'default' | 'openid-connect',
+    body: () => Record<string, unknown>,
+    what: string,
+  ): void {
+    it(title, { timeout: TEST_TIMEOUT_MS }, async () => {
+      assertRefused(await registerAnonymously(card, format, body(), cleanup), what);
     });
+  }
 
-    it('free `attributes` are refused', { timeout: TEST_TIMEOUT_MS }, async () => {
-      const reg = await registerAnonymously(
-        card,
-        'default',
-        {
-          redirectUris: loopback(),
-          publicClient: true,
-          attributes: { 'attacker.chosen': 'x', 'pkce.code.challenge.method': 'plain' },
-        },
-        cleanup,
-      );
-      assertRefused(reg, 'a registration with free attributes');
-    });
+  describe('1. forged identity through the Keycloak-format (default) endpoint', () => {
+    refusedRegistration(
+      'a chosen internal client `id` is refused',
+      'default',
+      () => ({ id: `attack-chosen-${crypto.randomUUID()}`, redirectUris: loopback(), publicClient: true }),
+      'a registration choosing the internal id',
+    );
+
+    refusedRegistration(
+      'free `attributes` are refused',
+      'default',
+      () => ({
+        redirectUris: loopback(),
+        publicClient: true,
+        attributes: { 'attacker.chosen': 'x', 'pkce.code.challenge.method': 'plain' },
+      }),
+      'a registration with free attributes',
+    );
 
     const mappers: [string, Record<string, unknown>][] = [
       [
@@ -144,15 +150,12 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       ],
     ];
     for (const [name, mapper] of mappers) {
-      it(`protocol mapper ${name} is refused`, { timeout: TEST_TIMEOUT_MS }, async () => {
-        const reg = await registerAnonymously(
-          card,
-          'default',
-          { redirectUris: loopback(), publicClient: true, protocolMappers: [mapper] },
-          cleanup,
-        );
-        assertRefused(reg, `a registration with ${name}`);
-      });
+      refusedRegistration(
+        `protocol mapper ${name} is refused`,
+        'default',
+        () => ({ redirectUris: loopback(), publicClient: true, protocolMappers: [mapper] }),
+        `a registration with ${name}`,
+      );
     }
 
     it(
@@ -254,52 +257,35 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
   });
 
   describe('2. privilege upgrade by token exchange', () => {
-    it('a registration whose clientId is the MCP URL is refused', { timeout: TEST_TIMEOUT_MS }, async () => {
-      const reg = await registerAnonymously(
-        card,
-        'default',
-        { clientId: card.mcpUrl, redirectUris: loopback(), publicClient: false },
-        cleanup,
-      );
-      assertRefused(reg, 'a registration named after the MCP URL');
-    });
-
-    it(
-      'a registration with attribute standard.token.exchange.enabled is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'default',
-          {
-            redirectUris: loopback(),
-            publicClient: false,
-            attributes: { 'standard.token.exchange.enabled': 'true' },
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a registration enabling token exchange');
-      },
+    refusedRegistration(
+      'a registration whose clientId is the MCP URL is refused',
+      'default',
+      () => ({ clientId: card.mcpUrl, redirectUris: loopback(), publicClient: false }),
+      'a registration named after the MCP URL',
     );
 
-    it(
+    refusedRegistration(
+      'a registration with attribute standard.token.exchange.enabled is refused',
+      'default',
+      () => ({
+        redirectUris: loopback(),
+        publicClient: false,
+        attributes: { 'standard.token.exchange.enabled': 'true' },
+      }),
+      'a registration enabling token exchange',
+    );
+
+    refusedRegistration(
       'an RFC 7591 registration with the token-exchange grant type is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'openid-connect',
-          {
-            client_name: 'attack token exchange',
-            redirect_uris: loopback(),
-            grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange', 'authorization_code'],
-            token_endpoint_auth_method: 'client_secret_basic',
-            scope: 'mcp:tools mcp:admin',
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a registration asking for token exchange');
-      },
+      'openid-connect',
+      () => ({
+        client_name: 'attack token exchange',
+        redirect_uris: loopback(),
+        grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange', 'authorization_code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'mcp:tools mcp:admin',
+      }),
+      'a registration asking for token exchange',
     );
   });
 
@@ -337,58 +323,41 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       },
     );
 
-    it('an RFC 7591 client with the password grant is refused', { timeout: TEST_TIMEOUT_MS }, async () => {
-      const reg = await registerAnonymously(
-        card,
-        'openid-connect',
-        {
-          client_name: 'attack ropc',
-          redirect_uris: loopback(),
-          grant_types: ['password'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          scope: 'mcp:tools',
-        },
-        cleanup,
-      );
-      assertRefused(reg, 'a password-grant registration');
-    });
-
-    it(
-      'additional way in: a Keycloak-format confidential client with serviceAccountsEnabled is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'default',
-          {
-            redirectUris: loopback(),
-            publicClient: false,
-            serviceAccountsEnabled: true,
-            defaultClientScopes: ['mcp:tools'],
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a service-account registration in Keycloak format');
-      },
+    refusedRegistration(
+      'an RFC 7591 client with the password grant is refused',
+      'openid-connect',
+      () => ({
+        client_name: 'attack ropc',
+        redirect_uris: loopback(),
+        grant_types: ['password'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'mcp:tools',
+      }),
+      'a password-grant registration',
     );
 
-    it(
+    refusedRegistration(
+      'additional way in: a Keycloak-format confidential client with serviceAccountsEnabled is refused',
+      'default',
+      () => ({
+        redirectUris: loopback(),
+        publicClient: false,
+        serviceAccountsEnabled: true,
+        defaultClientScopes: ['mcp:tools'],
+      }),
+      'a service-account registration in Keycloak format',
+    );
+
+    refusedRegistration(
       'additional way in: a Keycloak-format confidential client with directAccessGrantsEnabled is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'default',
-          {
-            redirectUris: loopback(),
-            publicClient: false,
-            directAccessGrantsEnabled: true,
-            defaultClientScopes: ['mcp:tools'],
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a password-grant registration in Keycloak format');
-      },
+      'default',
+      () => ({
+        redirectUris: loopback(),
+        publicClient: false,
+        directAccessGrantsEnabled: true,
+        defaultClientScopes: ['mcp:tools'],
+      }),
+      'a password-grant registration in Keycloak format',
     );
   });
 
@@ -402,21 +371,18 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       ['a private non-loopback address', 'http://10.0.0.1/callback'],
     ];
     for (const [name, uri] of refused) {
-      it(`redirect URI on ${name} is refused (${uri})`, { timeout: TEST_TIMEOUT_MS }, async () => {
-        const reg = await registerAnonymously(
-          card,
-          'openid-connect',
-          {
-            client_name: 'attack redirect',
-            redirect_uris: [uri],
-            token_endpoint_auth_method: 'none',
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-          },
-          cleanup,
-        );
-        assertRefused(reg, `a redirect URI ${uri}`);
-      });
+      refusedRegistration(
+        `redirect URI on ${name} is refused (${uri})`,
+        'openid-connect',
+        () => ({
+          client_name: 'attack redirect',
+          redirect_uris: [uri],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        }),
+        `a redirect URI ${uri}`,
+      );
     }
 
     it(
@@ -441,99 +407,64 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
   });
 
   describe('5. tokens that outlive logout', () => {
-    it(
+    refusedRegistration(
       'a Keycloak-format registration with attribute access.token.lifespan is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'default',
-          {
-            redirectUris: loopback(),
-            publicClient: true,
-            attributes: { 'access.token.lifespan': '36000' },
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a registration choosing its token lifespan');
-      },
+      'default',
+      () => ({
+        redirectUris: loopback(),
+        publicClient: true,
+        attributes: { 'access.token.lifespan': '36000' },
+      }),
+      'a registration choosing its token lifespan',
     );
 
-    it(
+    refusedRegistration(
       'a Keycloak-format registration choosing session idle timeouts beyond the realm ones is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'default',
-          {
-            redirectUris: loopback(),
-            publicClient: true,
-            attributes: {
-              'client.session.idle.timeout': '31536000',
-              'client.offline.session.idle.timeout': '31536000',
-            },
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a registration choosing its session lifespans');
-      },
+      'default',
+      () => ({
+        redirectUris: loopback(),
+        publicClient: true,
+        attributes: {
+          'client.session.idle.timeout': '31536000',
+          'client.offline.session.idle.timeout': '31536000',
+        },
+      }),
+      'a registration choosing its session lifespans',
     );
   });
 
   describe('additional ways in: URLs Keycloak itself calls (server-side request forgery)', () => {
-    it(
+    refusedRegistration(
       'a jwks_uri on a non-trusted, non-loopback host is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'openid-connect',
-          {
-            redirect_uris: loopback(),
-            token_endpoint_auth_method: 'private_key_jwt',
-            jwks_uri: 'http://10.0.0.1:6379/jwks',
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a jwks_uri on 10.0.0.1');
-      },
+      'openid-connect',
+      () => ({
+        redirect_uris: loopback(),
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: 'http://10.0.0.1:6379/jwks',
+      }),
+      'a jwks_uri on 10.0.0.1',
     );
 
-    it(
+    refusedRegistration(
       'a backchannel_logout_uri on a non-trusted host is refused',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'openid-connect',
-          {
-            redirect_uris: loopback(),
-            token_endpoint_auth_method: 'none',
-            backchannel_logout_uri: 'http://10.0.0.1:7800/',
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a backchannel_logout_uri on 10.0.0.1');
-      },
+      'openid-connect',
+      () => ({
+        redirect_uris: loopback(),
+        token_endpoint_auth_method: 'none',
+        backchannel_logout_uri: 'http://10.0.0.1:7800/',
+      }),
+      'a backchannel_logout_uri on 10.0.0.1',
     );
 
-    it(
+    refusedRegistration(
       'post_logout_redirect_uris on a foreign host are refused (open redirect after logout)',
-      { timeout: TEST_TIMEOUT_MS },
-      async () => {
-        const reg = await registerAnonymously(
-          card,
-          'openid-connect',
-          {
-            redirect_uris: loopback(),
-            token_endpoint_auth_method: 'none',
-            post_logout_redirect_uris: ['https://evil.example/'],
-          },
-          cleanup,
-        );
-        assertRefused(reg, 'a post-logout redirect to evil.example');
-      },
+      'openid-connect',
+      () => ({
+        redirect_uris: loopback(),
+        token_endpoint_auth_method: 'none',
+        post_logout_redirect_uris: ['https://evil.example/'],
+      }),
+      'a post-logout redirect to evil.example',
     );
 
     it(
@@ -630,22 +561,19 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       ],
     ];
     for (const [name, extra] of oversized) {
-      it(`a registration with ${name} is refused`, { timeout: TEST_TIMEOUT_MS }, async () => {
-        const reg = await registerAnonymously(
-          card,
-          'openid-connect',
-          {
-            client_name: 'attack oversize',
-            redirect_uris: loopback(),
-            token_endpoint_auth_method: 'none',
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-            ...extra,
-          },
-          cleanup,
-        );
-        assertRefused(reg, `a registration with ${name}`);
-      });
+      refusedRegistration(
+        `a registration with ${name} is refused`,
+        'openid-connect',
+        () => ({
+          client_name: 'attack oversize',
+          redirect_uris: loopback(),
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          ...extra,
+        }),
+        `a registration with ${name}`,
+      );
     }
 
     it(
