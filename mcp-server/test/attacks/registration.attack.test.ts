@@ -3,25 +3,25 @@
 // (4xx) every registration below. Where one gets through anyway, the defence-in-depth cases follow it to the
 // MCP server and assert that the resulting token does not pass as someone else there.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import type { StackCard } from '../../../seed/src/stackCard.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
 import { loadStack } from '../e2e/support/stack.ts';
 import {
-  Cleanup,
-  TEST_TIMEOUT_MS,
   callTool,
+  Cleanup,
   createThrowawayUser,
   described,
   endpoints,
   keycloakAdmin,
   loginWithCode,
   registerAnonymously,
+  type Registration,
+  startTrap,
+  TEST_TIMEOUT_MS,
   timedFetch,
   tokenRequest,
-  type Registration,
 } from './support/attackKit.ts';
 
 function assertRefused(registration: Registration, what: string): void {
@@ -30,27 +30,6 @@ function assertRefused(registration: Registration, what: string): void {
     `${what} must be refused with 4xx, got ${described(registration)}`,
   );
   assert.equal(registration.clientId, undefined, `${what}: no client may be created`);
-}
-
-/** Records every request it receives; Keycloak must never be made to call it. */
-async function startTrap(): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
-  const hits: string[] = [];
-  const server: Server = createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('trap has no port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    hits,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe('attack: anonymous client registration', { concurrency: false, timeout: 900_000 }, () => {

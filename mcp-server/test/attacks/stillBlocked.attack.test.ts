@@ -4,7 +4,7 @@
 // access token used on another client.
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,16 +14,17 @@ import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loo
 import { decodeJwtPayload, loadAdminCredentials, loadStack, user } from '../e2e/support/stack.ts';
 import { createAdminCapableClient } from '../integration/support/realmAdmin.ts';
 import {
-  Cleanup,
-  MCP_HEADERS,
-  NETWORK_TIMEOUT_MS,
-  TEST_TIMEOUT_MS,
   callTool,
+  Cleanup,
   described,
   endpoints,
   loginWithCode,
+  MCP_HEADERS,
   mcpPost,
+  NETWORK_TIMEOUT_MS,
   registerAnonymously,
+  startTrap,
+  TEST_TIMEOUT_MS,
   timedFetch,
   tokenRequest,
   within,
@@ -45,27 +46,6 @@ function scopesOf(token: unknown): string[] {
   return String(decodeJwtPayload(token).scope ?? '')
     .split(' ')
     .filter(Boolean);
-}
-
-/** Records every request; the MCP server must never fetch a key from a URL a token names. */
-async function startKeyTrap(jwks: unknown): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
-  const hits: string[] = [];
-  const server: Server = createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('trap has no port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    hits,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** One HTTP/1.1 request with headers fetch will not send (Host), bounded by the timeout. */
@@ -259,7 +239,7 @@ describe('attack: still blocked (keep it so)', { concurrency: false, timeout: 90
       async () => {
         const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
         const attackerJwk = { ...(await exportJWK(publicKey)), kid: 'attacker', alg: 'RS256', use: 'sig' };
-        const trap = await startKeyTrap({ keys: [attackerJwk] });
+        const trap = await startTrap({ keys: [attackerJwk] });
         try {
           const sign = (header: Record<string, unknown>) =>
             new SignJWT(forgedClaims)

@@ -1,6 +1,7 @@
 // Small pieces the attack suite shares: endpoints from the stack card, fetches bounded by a timeout,
 // anonymous registrations (both Keycloak endpoints), a cleanup list, throwaway users and MCP calls. The
 // stack itself is found, logged into and administered through the existing e2e/integration/client helpers.
+import { createServer } from 'node:http';
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { StackCard } from '../../../../seed/src/stackCard.ts';
 import { keycloakAdmin } from '../../clients/support/consoleClient.ts';
@@ -291,4 +292,31 @@ export function callTool(
     method: 'tools/call',
     params: { name, arguments: args },
   });
+}
+
+/**
+ * A loopback server that records every request it receives and answers `answer` (404 when none): the places
+ * Keycloak or the MCP server must never be made to call (a chosen jwks_uri, a token's jku, …).
+ */
+export async function startTrap(
+  answer?: unknown,
+): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    if (answer === undefined) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('trap has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    hits,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
