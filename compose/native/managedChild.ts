@@ -1,7 +1,7 @@
 // One child process of the stack: its own process group (so Ctrl-C and stop reach java behind kc.sh too),
 // output in its own log file, and a stop that escalates from SIGTERM to SIGKILL instead of hanging.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 export interface ExitInfo {
@@ -22,6 +22,8 @@ export class ManagedChild {
   readonly name: string;
   readonly logFile: string;
   readonly pid: number;
+  /** When it was spawned (ms since the epoch). */
+  readonly startedAt = Date.now();
   readonly exited: Promise<ExitInfo>;
   exitInfo: ExitInfo | undefined;
   private readonly child: ChildProcess;
@@ -39,8 +41,12 @@ export class ManagedChild {
     });
   }
 
-  static start(spec: ChildSpec): Promise<ManagedChild> {
-    const fd = openSync(spec.logFile, 'w', 0o600);
+  /** `append` keeps the log of the process it replaces (a restart), with a line that marks the restart. */
+  static start(spec: ChildSpec, options: { append?: boolean } = {}): Promise<ManagedChild> {
+    const fd = openSync(spec.logFile, options.append ? 'a' : 'w', 0o600);
+    if (options.append) {
+      writeSync(fd, `\n--- restarted by the launcher at ${new Date().toISOString()} ---\n`);
+    }
     try {
       const child = spawn(spec.command, spec.args, {
         cwd: spec.cwd,
@@ -77,6 +83,16 @@ export class ManagedChild {
 
   async tail(lines = 40): Promise<string[]> {
     return tailFile(this.logFile, lines);
+  }
+}
+
+/** Kills whatever is left in a dead child's process group (java behind a killed kc.sh), so a restart finds
+ * its ports free. The group only: never falls back to the bare pid, which may belong to someone else by now. */
+export function killGroupLeftovers(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is empty
   }
 }
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readStackCard } from '../../seed/src/stackCard.ts';
+import { readStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { isAlive, readLock } from './launcherLock.ts';
 import { say, seconds } from './output.ts';
 import { INSTALL_SCRIPT, REPO_ROOT, stackPaths } from './paths.ts';

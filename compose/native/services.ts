@@ -1,6 +1,6 @@
 // How each service of the native stack is started: the same processes docker-compose.yml runs as containers.
 import { join } from 'node:path';
-import { MALLOC_ENV, SEMI_SPACE_NODE_OPTION } from '../../mcp-server/src/heapTuning.ts';
+import { MALLOC_ENV, SEMI_SPACE_NODE_OPTION } from '@mcp-keycloak-stack/mcp-server/heapTuning';
 import type { ChildSpec } from './managedChild.ts';
 import { REPO_ROOT, stackPaths } from './paths.ts';
 import type { StackSecrets } from './secrets.ts';

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readStackCard, writeStackCard, type StackCard } from '../../seed/src/stackCard.ts';
+import { readStackCard, writeStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { ensureKeycloakDist } from './keycloakDist.ts';
 import { prepareKeycloakHome } from './keycloakHome.ts';
 import { writeLock } from './launcherLock.ts';
@@ -17,11 +17,17 @@ import { realmChangedSinceImport, realmFilesHash, recordImport } from './realmDr
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { writeValkeyConfig, valkeyUrlWithPassword } from './valkeyConfig.ts';
+import type { SupervisedService } from './supervisor.ts';
 import { janitorSpec, keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
 import type { Settings } from './settings.ts';
 
+const VALKEY_READY_MS = 20_000;
+const MCP_READY_MS = 30_000;
+
 export interface RunningStack {
   children: ManagedChild[];
+  /** The long-running processes, with how to start each again and know it is ready (supervisor.ts). */
+  services: SupervisedService[];
   card: StackCard;
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -126,25 +132,34 @@ export async function startStack(
     });
 
     await writeValkeyConfig(paths.valkeyConfig, secrets.valkeyPassword);
-    const valkey = await track(await ManagedChild.start(valkeySpec(settings, valkeyServer.path)));
-    const keycloak = await track(
-      await ManagedChild.start(keycloakSpec(settings, keycloakHome, secrets, settings.javaHome)),
-    );
+    const specs = {
+      valkey: valkeySpec(settings, valkeyServer.path),
+      keycloak: keycloakSpec(settings, keycloakHome, secrets, settings.javaHome),
+      janitor: janitorSpec(settings, secrets),
+      mcp: mcpServerSpec(settings, secrets),
+    };
+    const checks = {
+      valkey: respPing(settings.ports.valkey, secrets.valkeyPassword),
+      keycloak: httpOk(`http://127.0.0.1:${settings.ports.keycloakManagement}/health/ready`),
+      mcp: httpOk(`http://127.0.0.1:${settings.ports.mcp}/healthz`),
+    };
+    const valkey = await track(await ManagedChild.start(specs.valkey));
+    const keycloak = await track(await ManagedChild.start(specs.keycloak));
     say(`started ${valkeyServer.flavour}-server and Keycloak (Java ${java.major}); logs in ${paths.logs}`);
     const [valkeyReady, keycloakReady] = await Promise.all([
       phase(`${valkeyServer.flavour === 'valkey' ? 'Valkey' : 'Redis (Valkey fallback)'} ready`, () =>
         waitUntilReady({
           name: 'Valkey',
           child: valkey,
-          check: respPing(settings.ports.valkey, secrets.valkeyPassword),
-          timeoutMs: 20_000,
+          check: checks.valkey,
+          timeoutMs: VALKEY_READY_MS,
         }),
       ),
       phase('Keycloak ready', () =>
         waitUntilReady({
           name: 'Keycloak',
           child: keycloak,
-          check: httpOk(`http://127.0.0.1:${settings.ports.keycloakManagement}/health/ready`),
+          check: checks.keycloak,
           timeoutMs: settings.keycloakStartTimeoutMs,
         }),
       ),
@@ -164,14 +179,14 @@ export async function startStack(
     });
     timings.seed = seeded.ms;
 
-    await track(await ManagedChild.start(janitorSpec(settings, secrets)));
-    const mcp = await track(await ManagedChild.start(mcpServerSpec(settings, secrets)));
+    const janitor = await track(await ManagedChild.start(specs.janitor));
+    const mcp = await track(await ManagedChild.start(specs.mcp));
     const mcpReady = await phase('MCP server ready', () =>
       waitUntilReady({
         name: 'MCP server',
         child: mcp,
-        check: httpOk(`http://127.0.0.1:${settings.ports.mcp}/healthz`),
-        timeoutMs: 30_000,
+        check: checks.mcp,
+        timeoutMs: MCP_READY_MS,
       }),
     );
     timings.mcpServer = mcpReady.ms;
@@ -186,7 +201,19 @@ export async function startStack(
       startupMs: readyAt.getTime() - startedAt.getTime(),
     };
     await writeStackCard(paths.card, ready);
-    return { children, card: ready, timings, stop };
+    // Start order, which is also the order the supervisor stops them in reverse.
+    const services: SupervisedService[] = [
+      { spec: specs.valkey, child: valkey, ready: checks.valkey, readyTimeoutMs: VALKEY_READY_MS },
+      {
+        spec: specs.keycloak,
+        child: keycloak,
+        ready: checks.keycloak,
+        readyTimeoutMs: settings.keycloakStartTimeoutMs,
+      },
+      { spec: specs.janitor, child: janitor, readyTimeoutMs: 0 },
+      { spec: specs.mcp, child: mcp, ready: checks.mcp, readyTimeoutMs: MCP_READY_MS },
+    ];
+    return { children, services, card: ready, timings, stop };
   } catch (error) {
     await stop();
     throw error;

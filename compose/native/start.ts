@@ -6,13 +6,14 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readStackCard, updateStackCard } from '../../seed/src/stackCard.ts';
+import { readStackCard, updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { isAlive, readLock, removeLock, writeLock } from './launcherLock.ts';
 import type { ManagedChild } from './managedChild.ts';
 import { LaunchError, say } from './output.ts';
 import { stackPaths } from './paths.ts';
 import { loadSettings, SettingsError, type Settings } from './settings.ts';
 import { startStack } from './stack.ts';
+import { Supervisor } from './supervisor.ts';
 import { printSummary } from './summary.ts';
 
 const startedAt = new Date();
@@ -37,21 +38,26 @@ async function main(): Promise<number> {
 
 async function runForeground(settings: Settings): Promise<number> {
   const paths = stackPaths(settings.stackDir);
-  await writeLock(paths.lock, { pid: process.pid, startedAt: startedAt.toISOString(), children: [] });
+  const lockBase = { pid: process.pid, startedAt: startedAt.toISOString() };
+  await writeLock(paths.lock, { ...lockBase, children: [] });
   const children: ManagedChild[] = [];
+  let supervisor: Supervisor | undefined = undefined; // set once the stack is up
   let stopping: Promise<void> | undefined;
   const stopAll = (reason: string) => {
     stopping ??= (async () => {
-      say(
-        `${reason}: stopping ${
-          children
-            .filter((c) => c.running)
-            .map((c) => c.name)
-            .join(', ') || 'nothing'
-        } …`,
-      );
+      const running = supervisor ? supervisor.running() : children.filter((c) => c.running);
+      say(`${reason}: stopping ${running.map((c) => c.name).join(', ') || 'nothing'} …`);
+      // The supervisor first, so that nothing it supervises restarts while the stack goes down.
+      await supervisor?.stop();
       for (const child of [...children].reverse()) await child.stop();
-      await updateStackCard(paths.card, (card) => ({ ...card, status: 'stopped' })).catch(() => undefined);
+      const processes = supervisor
+        ?.statuses()
+        .map((p) => (p.state === 'gave up' ? p : { ...p, state: 'stopped' as const }));
+      await updateStackCard(paths.card, (card) => ({
+        ...card,
+        status: 'stopped',
+        ...(processes && { processes }),
+      })).catch(() => undefined);
       await removeLock(paths.lock);
       say('stopped');
     })();
@@ -73,20 +79,38 @@ async function runForeground(settings: Settings): Promise<number> {
     await stopAll('start-up failed');
     throw error;
   }
-  printSummary(stack.card, paths.card, stack.timings);
-  say('the stack is running; Ctrl-C (or `npm run stop`) stops it');
+  if (stopping) {
+    await stopping;
+    return 130;
+  }
 
-  const firstExit = await Promise.race([
-    ...children.filter((c) => c.running).map((c) => c.exited.then(() => c)),
-    new Promise<undefined>((resolve) => {
-      process.once('SIGINT', () => resolve(undefined));
-      process.once('SIGTERM', () => resolve(undefined));
-    }),
-  ]);
-  if (firstExit && !stopping) {
-    say(`${firstExit.name} ${firstExit.describeExit()} unexpectedly; last lines of ${firstExit.logFile}:`);
-    for (const line of await firstExit.tail(30)) say(`  | ${line}`);
-    await stopAll(`${firstExit.name} stopped`);
+  // From here on a process that dies is restarted; the lock (and the card) show each one's state.
+  supervisor = new Supervisor(stack.services, {
+    onChange: async (processes) => {
+      await writeLock(paths.lock, {
+        ...lockBase,
+        children: processes.map((p) => ({ name: p.name, pid: p.pid })),
+        processes,
+      });
+      await updateStackCard(paths.card, (card) => ({ ...card, processes }));
+    },
+  });
+  const signalled = new Promise<undefined>((resolve) => {
+    process.once('SIGINT', () => resolve(undefined));
+    process.once('SIGTERM', () => resolve(undefined));
+  });
+  supervisor.start();
+  printSummary(stack.card, paths.card, stack.timings);
+  say('the stack is running; Ctrl-C (or `npm run stop`) stops it; `npm run status` shows its processes');
+
+  const gaveUp = await Promise.race([supervisor.gaveUp, signalled]);
+  if (gaveUp && !stopping) {
+    say(
+      `giving up on ${gaveUp.name}: ${gaveUp.reason}; its last exit: ${gaveUp.lastExit}. ` +
+        `Read ${gaveUp.logFile} for why; its last lines:`,
+    );
+    for (const line of gaveUp.tail) say(`  | ${line}`);
+    await stopAll(`${gaveUp.name} gave up`);
     return 1;
   }
   await stopping;

@@ -1,4 +1,4 @@
-import type { StackCard } from '../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { say, seconds } from './output.ts';
 import { redactValkeyUrl } from './valkeyConfig.ts';
 

@@ -1,8 +1,8 @@
 // The stack card the seed writes in compose mode (seed/src/composeCard.ts): host URLs, kept credentials.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { composeCard } from '../../seed/src/composeCard.ts';
-import { SeedError } from '../../seed/src/errors.ts';
+import { composeCard } from '@mcp-keycloak-stack/seed/composeCard';
+import { SeedError } from '@mcp-keycloak-stack/seed/errors';
 
 const env = {
   KEYCLOAK_REALM: 'mcp',

@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { VARIABLES as SERVER_VARIABLES } from '../../mcp-server/src/config.ts';
-import { SEED_VARIABLES } from '../../seed/src/config.ts';
+import { VARIABLES as SERVER_VARIABLES } from '@mcp-keycloak-stack/mcp-server/config';
+import { SEED_VARIABLES } from '@mcp-keycloak-stack/seed/config';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readRepoFile = (path: string) => readFile(join(ROOT, path), 'utf8');

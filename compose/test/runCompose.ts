@@ -15,7 +15,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { updateStackCard } from '../../seed/src/stackCard.ts';
+import { updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { REPO_ROOT } from '../native/paths.ts';
 import { assertPortsFree } from '../native/ports.ts';
 

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import type { StackCard } from '../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { node22Bin } from '../test/clients/support/node22.ts';
 import { clientCredentialsToken } from '../test/e2e/support/tokens.ts';
 

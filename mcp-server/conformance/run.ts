@@ -7,7 +7,7 @@
 //   bash mcp-server/test/clients/setup-node22-tools.sh
 //   STACK_CARD_PATH=.stack/stack.json node --import tsx mcp-server/conformance/run.ts
 import { join } from 'node:path';
-import { readStackCard } from '../../seed/src/stackCard.ts';
+import { readStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { assertNode22Tools } from '../test/clients/support/node22.ts';
 import { CONFORMANCE_DIR, RESULTS_MD, runConformance, writeResults } from './conformance.ts';
 

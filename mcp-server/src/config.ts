@@ -1,6 +1,7 @@
 // The MCP server's only reader of process.env. Every variable is validated once, here; a bad value stops the
 // process with a message that names the variable and shows what it got.
 import { z } from 'zod';
+import { TOOLS_SCOPE } from './mcp/toolAccess.ts';
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
@@ -168,7 +169,7 @@ const schema = z.object({
     .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, {
       error: (i) => `MCP_REQUIRED_SCOPE must be a single OAuth scope token ${got(i.input)}`,
     })
-    .default('mcp:tools'),
+    .default(TOOLS_SCOPE),
   VALKEY_URL: z
     .string()
     // The value is not echoed: it may carry a password.

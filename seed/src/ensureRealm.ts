@@ -1,8 +1,6 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
+import { REQUIRED_CLIENT_SCOPES } from './contracts.ts';
 import { SeedError } from './errors.ts';
-
-export const REQUIRED_CLIENT_SCOPES = ['mcp:tools', 'mcp:admin'] as const;
-export const ADMIN_ROLE = 'mcp-admin';
 
 /**
  * The realm itself comes from realm-export/ (imported by Keycloak at start). The seed only checks that the

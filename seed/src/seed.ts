@@ -2,7 +2,8 @@
 // Idempotent: a re-run converges to the same state and the same passwords (taken from the card it wrote).
 import type { SeedConfig } from './config.ts';
 import { openAdminSession } from './adminSession.ts';
-import { checkRealm, ensureRealmRole, ADMIN_ROLE } from './ensureRealm.ts';
+import { ADMIN_ROLE } from './contracts.ts';
+import { checkRealm, ensureRealmRole } from './ensureRealm.ts';
 import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
 import { ensureM2mClient } from './clients/ensureM2mClient.ts';
 import { ensurePublicClient } from './clients/ensurePublicClient.ts';

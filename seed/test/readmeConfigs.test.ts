@@ -1,7 +1,7 @@
-// README.md's "Recipes for MCP clients" shows the configurations `npm run seed -- configs` prints on a default
-// stack. This test prints them the way the seed does (hostConfigs on a card whose presets come from the presets
-// module with the default seed config) and finds each block, verbatim, in a fenced code block of that section,
-// so the README and the seed cannot drift apart.
+// docs/clients.md ("Recipes for MCP clients", linked from the README) shows the configurations `npm run seed --
+// configs` prints on a default stack. This test prints them the way the seed does (hostConfigs on a card whose
+// presets come from the presets module with the default seed config) and finds each block, verbatim, in a fenced
+// code block of that page, so the manual and the seed cannot drift apart.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -11,8 +11,9 @@ import { hostConfigs } from '../src/hostConfigs.ts';
 import { presetOptions } from '../src/seed.ts';
 import type { StackCard } from '../src/stackCard.ts';
 
-const README = new URL('../../README.md', import.meta.url);
-const SECTION = '## Recipes for MCP clients';
+const PAGE = new URL('../../docs/clients.md', import.meta.url);
+const PAGE_NAME = 'docs/clients.md';
+const SECTION = '# Recipes for MCP clients';
 /** Default resource URL of the MCP server, launcher and compose (docs/ARCHITECTURE.md, "Default ports and URLs"). */
 const DEFAULT_MCP_URL = 'http://localhost:3000/mcp';
 
@@ -39,11 +40,11 @@ function defaultStackCard(): StackCard {
   };
 }
 
-/** The contents of every fenced code block (```lang … ```) in the README's client-recipe section. */
+/** The contents of every fenced code block (```lang … ```) in the client-recipe page's section. */
 function recipeCodeBlocks(): string[] {
-  const readme = readFileSync(README, 'utf8');
+  const readme = `\n${readFileSync(PAGE, 'utf8')}`;
   const start = readme.indexOf(`\n${SECTION}\n`);
-  assert.ok(start >= 0, `README.md has no "${SECTION}" section`);
+  assert.ok(start >= 0, `${PAGE_NAME} has no "${SECTION}" section`);
   const end = readme.indexOf('\n## ', start + SECTION.length + 2);
   const lines = readme.slice(start, end < 0 ? undefined : end).split('\n');
   const blocks: string[] = [];
@@ -58,11 +59,11 @@ function recipeCodeBlocks(): string[] {
       open.push(line);
     }
   }
-  assert.equal(open, undefined, `an unclosed code block in README.md's "${SECTION}"`);
+  assert.equal(open, undefined, `an unclosed code block in ${PAGE_NAME}'s "${SECTION}"`);
   return blocks;
 }
 
-describe("README.md's client recipes show what the seed prints", () => {
+describe("the manual's client recipes (docs/clients.md) show what the seed prints", () => {
   const configs = hostConfigs(defaultStackCard());
   const blocks = recipeCodeBlocks();
 
@@ -79,7 +80,7 @@ describe("README.md's client recipes show what the seed prints", () => {
       const found = blocks.some((block) => `\n${block}\n`.includes(`\n${text}\n`));
       assert.ok(
         found,
-        `README.md "${SECTION}" has no fenced code block containing the ${host} configuration ` +
+        `${PAGE_NAME} "${SECTION}" has no fenced code block containing the ${host} configuration ` +
           `that \`npm run seed -- configs ${host}\` prints on a default stack. Expected, verbatim:\n${text}`,
       );
     });

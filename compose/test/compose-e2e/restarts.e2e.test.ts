@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
-import { connectWithToken, toolJson } from '../../../mcp-server/test/e2e/support/mcpClient.ts';
-import { loadAdminCredentials, loadStack } from '../../../mcp-server/test/e2e/support/stack.ts';
-import { clientCredentialsToken } from '../../../mcp-server/test/e2e/support/tokens.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
+import { connectWithToken, toolJson } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/mcpClient';
+import { loadAdminCredentials, loadStack } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/stack';
+import { clientCredentialsToken } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/tokens';
 
 const composeCommand = JSON.parse(process.env.COMPOSE_TEST_COMMAND ?? 'null') as string[] | null;
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { before, describe, it } from 'node:test';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
-import { loadStack } from '../../../mcp-server/test/e2e/support/stack.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
+import { loadStack } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/stack';
 
 /**
  * Sends `commands` pipelined on one fresh connection and returns one reply line each (every command used here

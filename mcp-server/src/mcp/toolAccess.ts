@@ -1,5 +1,7 @@
 // What a tool requires, declared next to its registration (tools/*.ts). target.ts compiles each declaration
-// into an AccessRule once; auth/authorize.ts decides it before the SDK runs anything.
+// into an AccessRule once; auth/authorize.ts decides it before the SDK runs anything. The names below are the
+// contract of @mcp-keycloak-stack/seed/contracts (the realm's scopes and role), copied because the server's image
+// carries only its own sources; test/unit/contracts.test.ts holds them equal.
 
 /** Scope every MCP request needs (MCP_REQUIRED_SCOPE stands in for it, see createMcpServer.ts). */
 export const TOOLS_SCOPE = 'mcp:tools';

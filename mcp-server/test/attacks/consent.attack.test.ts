@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { launchChromium, submitKeycloakLogin, untilRedirected } from '../clients/support/browser.ts';
 import { ensureConsoleClient } from '../clients/support/consoleClient.ts';
 import { CookieJar } from '../e2e/support/cookieJar.ts';

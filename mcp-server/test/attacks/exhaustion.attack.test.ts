@@ -3,7 +3,7 @@
 // registration must still succeed. Every client this test made is deleted through the admin REST API.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadStack } from '../e2e/support/stack.ts';
 import {
   Cleanup,

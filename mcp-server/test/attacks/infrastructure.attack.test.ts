@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from '../e2e/support/cookieJar.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
 import { loadStack, stackCardPath } from '../e2e/support/stack.ts';

@@ -3,7 +3,7 @@
 // refresh tokens as bearer, and `scp` smuggled next to `scope`. Real Keycloak tokens, the real MCP server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { createShortLivedClient } from '../e2e/support/keycloakAdmin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
 import { decodeJwtPayload, loadStack, user } from '../e2e/support/stack.ts';

@@ -17,8 +17,8 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
-import { hostConfigs } from '../../../seed/src/hostConfigs.ts';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import { hostConfigs } from '@mcp-keycloak-stack/seed/hostConfigs';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadStack, user } from '../e2e/support/stack.ts';
 import {
   assertMcpAuthorizationRequest,

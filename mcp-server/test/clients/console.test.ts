@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadStack, user } from '../e2e/support/stack.ts';
 import { launchChromium, screenshotDir, submitKeycloakLogin } from './support/browser.ts';
 import { ensureConsoleClient } from './support/consoleClient.ts';

@@ -1,7 +1,7 @@
 // FastMCP's Python client (PyPI fastmcp) with its OAuth helper against the real stack: it discovers Keycloak,
 // registers itself, and opens the authorization URL with Python's webbrowser module; a stand-in browser (the
 // BROWSER variable) hands that URL to headless Chromium, which logs in on Keycloak's form and lands on
-// FastMCP's loopback callback. The venv comes from .ci/run (or see README "Recipes for MCP clients").
+// FastMCP's loopback callback. The venv comes from .ci/run (or see docs/clients.md, "FastMCP").
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
 import { launchChromium, logInAt, screenshotDir } from './support/browser.ts';

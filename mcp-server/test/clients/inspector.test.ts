@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
-import { hostConfigs, INSPECTOR_VERSION } from '../../../seed/src/hostConfigs.ts';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import { hostConfigs, INSPECTOR_VERSION } from '@mcp-keycloak-stack/seed/hostConfigs';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack, user } from '../e2e/support/stack.ts';
 import {

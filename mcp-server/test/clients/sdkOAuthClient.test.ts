@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from '../e2e/support/cookieJar.ts';
 import { loginThroughBrowserForm } from '../e2e/support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from './support/cookieJar.ts';
 import { authorizationCodeUrl, createPkcePair, loginThroughBrowserForm } from './support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from './support/loopbackCallback.ts';

@@ -3,7 +3,7 @@
 // own settings (the same main.ts as `npm start`); the stack's own server is left alone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { freePort, startMcpServer, type McpServerProcess } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack } from '../e2e/support/stack.ts';
 import { clientCredentialsToken } from '../e2e/support/tokens.ts';

@@ -3,7 +3,7 @@
 // §Scope Challenge Handling (403 insufficient_scope + step-up) and RFC 6750 §3.1 on the stack's own server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StackCard } from '../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from '../e2e/support/cookieJar.ts';
 import {
   authorizationCodeUrl,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { MALLOC_ENV, SEMI_SPACE_NODE_OPTION } from '../../src/heapTuning.ts';
-import { mcpServerSpec } from '../../../compose/native/services.ts';
-import { loadSettings } from '../../../compose/native/settings.ts';
+import { mcpServerSpec } from '@mcp-keycloak-stack/compose/services';
+import { loadSettings } from '@mcp-keycloak-stack/compose/settings';
 
 // The young-generation size and the malloc arenas can only be set at process start, so they live in three
 // places: the benchmark measures them (bench/run.ts imports the constants), and these keep the other two in step.

@@ -1,5 +1,6 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
+import { TOOLS_SCOPE } from '../contracts.ts';
 import { SeedError } from '../errors.ts';
 
 /**
@@ -32,7 +33,7 @@ export async function ensureM2mClient(
   if (!id) id = (await admin.clients.create(wanted)).id;
   else await admin.clients.update({ id }, wanted);
 
-  const mcpTools = scopeIds.get('mcp:tools');
+  const mcpTools = scopeIds.get(TOOLS_SCOPE);
   if (!mcpTools) throw new SeedError('realm_incomplete', 'client scope mcp:tools is missing');
   // New clients receive the realm's optional scopes, mcp:tools among them; Keycloak ignores adding a scope as
   // default while it is optional, so it is moved.

@@ -2,6 +2,7 @@
 // console's client. Redirect URIs are the ones each host really sends. Keycloak matches a loopback redirect URI
 // registered without a port (http://127.0.0.1/callback) against any port (RFC 8252 §7.3), which is what hosts
 // that pick a random port need; hosts with a fixed port get that exact URI.
+import { ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE, TOOLS_SCOPE } from '../contracts.ts';
 import type { PublicClientSpec } from './ensurePublicClient.ts';
 
 export const PRESET_NAMES = [
@@ -28,8 +29,8 @@ export interface PresetOptions {
 // port (RFC 8252 §7.3), so any local process could name it. The consent screen (once per scope) makes the first
 // mcp:tools and every first mcp:admin grant visible to the person instead of silent (RFC 8252 §8.6).
 const HOST_SCOPES = {
-  defaultScopes: ['mcp:tools'],
-  optionalScopes: ['mcp:admin', 'offline_access'],
+  defaultScopes: [TOOLS_SCOPE],
+  optionalScopes: [ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE],
   consentRequired: true,
 };
 const seeded = (host: string) =>
@@ -145,8 +146,8 @@ export function consoleClient(mcpUrl: string): PublicClientSpec {
     redirectUris: [consoleUrl, `${consoleUrl}index.html`],
     webOrigins: [origin],
     postLogoutRedirectUris: [consoleUrl],
-    defaultScopes: ['mcp:tools'],
-    optionalScopes: ['mcp:admin', 'offline_access'],
+    defaultScopes: [TOOLS_SCOPE],
+    optionalScopes: [ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE],
     // Exact https/http URLs on the MCP server's own origin: no other program can receive its codes.
     consentRequired: false,
   };

@@ -9,7 +9,7 @@ import {
   freePort,
   startMcpServer,
   type McpServerProcess,
-} from '../../../mcp-server/test/e2e/support/mcpServerProcess.ts';
+} from '@mcp-keycloak-stack/mcp-server/test/e2e/support/mcpServerProcess';
 import { decodeJwt } from '../../src/doctor/http.ts';
 import { listSigningKeys } from '../../src/keys/signingKeys.ts';
 import type { StackCard } from '../../src/stackCard.ts';

@@ -3,7 +3,7 @@
 // stack itself is found, logged into and administered through the existing e2e/integration/client helpers.
 import { createServer } from 'node:http';
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
-import type { StackCard } from '../../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { keycloakAdmin } from '../../clients/support/consoleClient.ts';
 import { CookieJar } from '../../e2e/support/cookieJar.ts';
 import {

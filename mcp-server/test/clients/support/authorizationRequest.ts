@@ -1,6 +1,6 @@
 // What every third-party client's authorization request to Keycloak must look like for this stack.
 import assert from 'node:assert/strict';
-import type { StackCard } from '../../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { keycloakAdmin } from './consoleClient.ts';
 
 /** The scopes a client asks for when it follows the server's metadata (scopes_supported) plus a refresh token. */

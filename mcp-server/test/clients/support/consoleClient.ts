@@ -1,7 +1,7 @@
 // The console's public client. The seed creates it (`clients.console` in the stack card); on a stack whose seed
 // predates that, the test creates an equivalent one through the admin REST API and removes it afterwards.
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import type { StackCard } from '../../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadAdminCredentials } from '../../e2e/support/stack.ts';
 
 export const CONSOLE_CLIENT_ID = 'mcp-console';

@@ -1,6 +1,6 @@
 // Realm changes a test needs and then removes: done through the admin REST API, with the bootstrap admin.
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import type { StackCard } from '../../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadAdminCredentials } from './stack.ts';
 
 async function adminFor(card: StackCard): Promise<KcAdminClient> {

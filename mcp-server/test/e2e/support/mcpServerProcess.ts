@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StackCard } from '../../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { REPO_ROOT } from './stack.ts';
 
 export interface McpServerProcess {

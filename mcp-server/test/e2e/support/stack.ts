@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readStackCard, type StackCard } from '../../../../seed/src/stackCard.ts';
+import { readStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 

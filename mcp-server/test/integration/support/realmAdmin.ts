@@ -2,7 +2,7 @@
 // admin from secrets.json), and remove afterwards: a test that needs an admin-capable client with exact
 // default/optional scopes makes one here rather than through anonymous DCR.
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import type { StackCard } from '../../../../seed/src/stackCard.ts';
+import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadAdminCredentials } from '../../e2e/support/stack.ts';
 
 async function adminFor(card: StackCard): Promise<KcAdminClient> {
