@@ -1,6 +1,6 @@
 // Waiting with visible progress, and never forever: a dead child or a deadline ends the wait with its log tail.
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis as Valkey } from 'iovalkey';
 import type { ManagedChild } from './managedChild.ts';
 import { LaunchError, say, seconds } from './output.ts';
 
@@ -57,33 +57,36 @@ export function httpOk(url: string): ReadinessCheck {
   };
 }
 
-/** RESP PING over a raw socket: no client library needed to know Valkey answers. */
-export function respPing(port: number, password?: string): ReadinessCheck {
-  return () =>
-    new Promise((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      const done = (result: true | string) => {
-        socket.destroy();
-        resolve(result);
-      };
-      socket.setTimeout(2000, () => done('no answer to PING'));
-      socket.once('error', (error: NodeJS.ErrnoException) =>
-        done(error.code === 'ECONNREFUSED' ? 'not listening yet' : (error.code ?? error.message)),
-      );
-      // AUTH first when the server has a password; then PING. Replies may arrive in one chunk or several.
-      let replies = '';
-      const expected = password === undefined ? '+PONG\r\n' : '+OK\r\n+PONG\r\n';
-      socket.once('connect', () =>
-        socket.write(
-          password === undefined
-            ? 'PING\r\n'
-            : `*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(password)}\r\n${password}\r\n*1\r\n$4\r\nPING\r\n`,
-        ),
-      );
-      socket.on('data', (data) => {
-        replies += data.toString();
-        if (replies.startsWith('-')) done(replies.split('\r\n')[0] ?? replies);
-        else if (replies.length >= expected.length) done(replies === expected ? true : replies.trim());
-      });
+/**
+ * Valkey answers an authenticated PING, asked with the Valkey client the MCP server uses (iovalkey): one
+ * connection per check, no reconnect and no offline queue, so a down server is a quick "not listening yet".
+ */
+export function valkeyPing(port: number, password?: string): ReadinessCheck {
+  return async () => {
+    const client = new Valkey({
+      host: '127.0.0.1',
+      port,
+      ...(password === undefined ? {} : { password }),
+      lazyConnect: true,
+      connectTimeout: 2000,
+      commandTimeout: 2000,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      enableReadyCheck: false, // no INFO round trip: PING below is the check
     });
+    // The socket's own error (ECONNREFUSED, …) arrives here; the rejected connect() only says "closed".
+    let socketError: NodeJS.ErrnoException | undefined;
+    client.on('error', (error: NodeJS.ErrnoException) => (socketError ??= error));
+    try {
+      await client.connect();
+      const pong = await client.ping();
+      return pong === 'PONG' ? true : String(pong);
+    } catch (error) {
+      const code = socketError?.code ?? (error as NodeJS.ErrnoException).code;
+      return code === 'ECONNREFUSED' ? 'not listening yet' : (code ?? (error as Error).message);
+    } finally {
+      client.disconnect();
+    }
+  };
 }

@@ -12,7 +12,7 @@ import { LaunchError, phase, say } from './output.ts';
 import { INSTALL_SCRIPT, REALM_EXPORT_DIR, stackPaths } from './paths.ts';
 import { assertPortsFree } from './ports.ts';
 import { findJava, findValkeyServer, provisionWithApt } from './prerequisites.ts';
-import { httpOk, respPing, waitUntilReady } from './readiness.ts';
+import { httpOk, valkeyPing, waitUntilReady } from './readiness.ts';
 import { realmChangedSinceImport, realmFilesHash, recordImport } from './realmDrift.ts';
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -139,7 +139,7 @@ export async function startStack(
       mcp: mcpServerSpec(settings, secrets),
     };
     const checks = {
-      valkey: respPing(settings.ports.valkey, secrets.valkeyPassword),
+      valkey: valkeyPing(settings.ports.valkey, secrets.valkeyPassword),
       keycloak: httpOk(`http://127.0.0.1:${settings.ports.keycloakManagement}/health/ready`),
       mcp: httpOk(`http://127.0.0.1:${settings.ports.mcp}/healthz`),
     };

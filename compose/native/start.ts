@@ -1,5 +1,6 @@
 // `npm start`: runs the whole stack natively in the foreground (Ctrl-C stops it), or with --detach in the
 // background (`npm run stop` stops it). A second start while one runs says so instead of colliding.
+import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -18,6 +19,16 @@ import { printSummary } from './summary.ts';
 
 const startedAt = new Date();
 
+/** `npm start [-- --detach]`; an unknown flag stops with the usage rather than being ignored. */
+function launchOptions(): { detach: boolean } {
+  try {
+    const { values } = parseArgs({ options: { detach: { type: 'boolean', default: false } }, strict: true });
+    return { detach: values.detach };
+  } catch (error) {
+    throw new LaunchError('usage', `${(error as Error).message} (usage: npm start [-- --detach])`);
+  }
+}
+
 async function main(): Promise<number> {
   const settings = loadSettings();
   const paths = stackPaths(settings.stackDir);
@@ -32,7 +43,7 @@ async function main(): Promise<number> {
     return 0;
   }
   await mkdir(paths.logs, { recursive: true, mode: 0o700 });
-  if (process.argv.includes('--detach')) return runDetached(settings);
+  if (launchOptions().detach) return runDetached(settings);
   return runForeground(settings);
 }
 

@@ -68,3 +68,35 @@ describe('waiting for a service', () => {
     assert.equal(stubborn.exitInfo?.signal, 'SIGKILL');
   });
 });
+
+describe('valkeyPing (the Valkey readiness check)', () => {
+  it('not listening: says so; a server that wants AUTH: passes with the password, names the refusal without', async () => {
+    const { valkeyPing } = await import('../native/readiness.ts');
+    const { createServer } = await import('node:net');
+    // A few lines of RESP: enough of Valkey's side for AUTH and PING.
+    const server = createServer((socket) => {
+      let authed = false;
+      socket.on('data', (data) => {
+        for (const command of data.toString().match(/\r\n(AUTH|PING)\r\n(?:\$\d+\r\n([^\r]*)\r\n)?/gi) ??
+          []) {
+          if (/AUTH/i.test(command)) {
+            authed = command.includes('s3cret');
+            socket.write(authed ? '+OK\r\n' : '-WRONGPASS invalid password\r\n');
+          } else socket.write(authed ? '+PONG\r\n' : '-NOAUTH Authentication required.\r\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      assert.equal(await valkeyPing(port, 's3cret')(), true);
+      // iovalkey reports the refused AUTH through the PING that follows it.
+      assert.match(String(await valkeyPing(port, 'wrong')()), /WRONGPASS|NOAUTH/);
+      assert.match(String(await valkeyPing(port)()), /NOAUTH/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const closed = await import('../../mcp-server/test/unit/support/closedPort.ts');
+    assert.equal(await valkeyPing(await closed.closedPort())(), 'not listening yet');
+  });
+});

@@ -4,7 +4,6 @@
 //                      check, no hashing), and counts stay in process memory (no Valkey). Everything else —
 //                      Koa, routing, CORS, logs, metrics, the MCP server and tool — is the same code.
 // This file exists only for the benchmark; nothing in src/ can turn authentication off.
-import { PerformanceObserver } from 'node:perf_hooks';
 import type { VerifiedToken } from '../src/auth/verifiedToken.ts';
 import type { AccessTokenVerifier } from '../src/auth/verifyAccessToken.ts';
 import { loadConfig } from '../src/config.ts';
@@ -12,6 +11,7 @@ import { tuneHeap } from '../src/heapTuning.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import type { Admission, UsageStore } from '../src/store/usageStore.ts';
+import { reportToBench } from './report.ts';
 
 const mode = process.env.BENCH_MODE;
 if (mode !== 'auth' && mode !== 'noauth') throw new Error('BENCH_MODE must be auth or noauth');
@@ -55,25 +55,5 @@ const running = await startServer({
   logger,
   ...(mode === 'noauth' ? { overrides: noAuthOverrides() } : {}),
 });
-process.send?.({ ready: true, port: running.port });
-// GC pauses since the last report: where tail latency goes when it is not the machine.
-let gcPauses: number[] = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcPauses.push(entry.duration);
-}).observe({ entryTypes: ['gc'] });
-// The bench asks for the heap figures behind the RSS it samples from /proc, and the GC pauses of the round.
-process.on('message', (message) => {
-  if (message !== 'memory') return;
-  const pauses = gcPauses.sort((a, b) => a - b);
-  gcPauses = [];
-  process.send?.({
-    memory: process.memoryUsage(),
-    gc: {
-      count: pauses.length,
-      totalMs: pauses.reduce((a, b) => a + b, 0),
-      maxMs: pauses.at(-1) ?? 0,
-      p99Ms: pauses[Math.floor(pauses.length * 0.99)] ?? 0,
-    },
-  });
-});
+reportToBench(running.port); // ready, then memory and GC figures on request (report.ts)
 process.on('SIGTERM', () => void running.stop().then(() => process.exit(0)));
