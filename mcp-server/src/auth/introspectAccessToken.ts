@@ -80,7 +80,10 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Acce
       throw new AuthError('token_expired', 'token expired');
     }
     const verified = toVerifiedToken(info);
-    enforceAccessTokenPolicy(verified, info, policy);
+    // RFC 7662 §2.2 puts `client_id` (and `username`) in every answer, for user tokens too; in a JWT Keycloak
+    // writes `client_id` only into service-account tokens. The policy reads claims, so it gets the token's.
+    const { client_id: _clientId, username: _username, ...claims } = info;
+    enforceAccessTokenPolicy(verified, claims, policy);
     return verified;
   }
 

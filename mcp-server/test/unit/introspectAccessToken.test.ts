@@ -58,6 +58,9 @@ describe('createIntrospectionVerifier (RFC 7662)', () => {
     typ: 'Bearer',
     sid: 'session-1',
     azp: 'vscode',
+    // Keycloak's introspection answer names the client for every token (RFC 7662 §2.2), users' included.
+    client_id: 'vscode',
+    username: 'alice',
     scope: 'openid mcp:tools',
     exp: now() + 60,
     realm_access: { roles: ['mcp-admin'] },
@@ -82,6 +85,17 @@ describe('createIntrospectionVerifier (RFC 7662)', () => {
     await rejectsWith(verifier()('aud'), 'audience_mismatch');
     answers.set('exp', active({ exp: now() - 5 }));
     await rejectsWith(verifier()('exp'), 'token_expired');
+  });
+
+  it('the access-token policy as in JWT mode: an ID token and a foreign service account are refused', async () => {
+    answers.set('id-token', active({ typ: 'ID' }));
+    await rejectsWith(verifier()('id-token'), 'token_type_not_allowed');
+    // Keycloak's service account: no session, the reserved username; its client is not on the (empty) list.
+    answers.set(
+      'robot',
+      active({ sid: undefined, azp: 'robot', client_id: 'robot', username: 'service-account-robot' }),
+    );
+    await rejectsWith(verifier()('robot'), 'client_not_allowed');
   });
 
   it('the endpoint failing → introspection_unavailable (answered 503, not 401)', async () => {
