@@ -7,7 +7,10 @@ import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { freePort, startMcpServer, type McpServerProcess } from '../e2e/support/mcpServerProcess.ts';
 import { loadStack } from '../e2e/support/stack.ts';
 import { clientCredentialsToken } from '../e2e/support/tokens.ts';
-import { createIntrospectionClient } from './support/realmAdmin.ts';
+import { loginWithCode } from '../attacks/support/attackKit.ts';
+import { startLoopbackCallback } from '../e2e/support/loopbackCallback.ts';
+import { user } from '../e2e/support/stack.ts';
+import { createAdminCapableClient, createIntrospectionClient } from './support/realmAdmin.ts';
 
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
@@ -76,6 +79,34 @@ describe(
       const body = (await refused.json()) as { error: { code: number; message: string } };
       assert.equal(body.error.code, -32000);
       assert.match(body.error.message, /Too Many Requests/);
+    });
+
+    it("introspection mode: a person's token works too (Keycloak's answer names client_id for every token)", async () => {
+      const introspector = await createIntrospectionClient(card);
+      const callback = await startLoopbackCallback();
+      const client = await createAdminCapableClient(card, callback.redirectUri);
+      try {
+        const server = await startMcpServer(card, await freePort(), {
+          OIDC_TOKEN_VALIDATION: 'introspection',
+          OIDC_INTROSPECTION_CLIENT_ID: introspector.clientId,
+          OIDC_INTROSPECTION_CLIENT_SECRET: introspector.clientSecret,
+        });
+        servers.push(server);
+        const tokens = await loginWithCode(card, {
+          clientId: client.clientId,
+          callback,
+          credentials: user(card, 'bob'),
+          scope: 'openid mcp:tools',
+        });
+        const answer = await post(server.baseUrl, String(tokens.access_token));
+        assert.equal(answer.status, 200, await answer.clone().text());
+        const body = (await answer.json()) as { result?: { structuredContent?: { username?: string } } };
+        assert.equal(body.result?.structuredContent?.username, 'bob');
+      } finally {
+        await client.remove().catch(() => {});
+        await callback.close();
+        await introspector.remove().catch(() => {});
+      }
     });
 
     it('introspection mode (RFC 7662): an active token works; after revocation (RFC 7009) the same token → 401 invalid_token at once', async () => {
