@@ -4,6 +4,7 @@ import type { SeedConfig } from './config.ts';
 import { openAdminSession } from './adminSession.ts';
 import { ADMIN_ROLE } from './contracts.ts';
 import { checkRealm, ensureRealmRole } from './ensureRealm.ts';
+import { guardMasterRealm } from './guardMasterRealm.ts';
 import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
 import { ensureM2mClient } from './clients/ensureM2mClient.ts';
 import { ensurePublicClient } from './clients/ensurePublicClient.ts';
@@ -24,6 +25,8 @@ export async function seed(config: SeedConfig, say: (line: string) => void): Pro
   await waitForKeycloak(config.KEYCLOAK_URL, config.SEED_WAIT_SECONDS, say);
   const admin = await openAdminSession(config);
   const scopeIds = await checkRealm(admin, config.KEYCLOAK_REALM);
+  if (await guardMasterRealm(admin))
+    say('master realm: brute-force protection turned on (the bootstrap admin)');
   const adminRole = await ensureRealmRole(admin, ADMIN_ROLE);
 
   const previous = (username: string) => card.users.find((u) => u.username === username)?.password;

@@ -300,6 +300,17 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
     );
   });
 
+  it(
+    "the master realm (the bootstrap admin's) has brute-force protection: admin-cli password guessing is bounded",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const admin = await keycloakAdmin(card);
+      const master = await admin.realms.findOne({ realm: 'master' });
+      assert.equal(master?.bruteForceProtected, true, 'Keycloak creates master with protection off');
+      assert.ok((master?.failureFactor ?? 0) > 0 && (master?.failureFactor ?? 0) <= 30);
+    },
+  );
+
   describe('brute force', () => {
     let callback: LoopbackCallback;
     let client: { clientId: string; remove(): Promise<void> } | undefined;

@@ -519,6 +519,24 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       },
     );
   });
+  describe('consent-screen phishing: a name Keycloak would replace with one of its own', () => {
+    for (const field of ['client_name', 'description'] as const) {
+      refusedRegistration(
+        `a ${field} with a message key (\${client_account-console} shows as "Account Console") is refused`,
+        'openid-connect',
+        () => ({
+          client_name: field === 'client_name' ? '${client_account-console}' : 'attack phishing',
+          ...(field === 'description' ? { description: '${client_account-console}' } : {}),
+          redirect_uris: loopback(),
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        }),
+        `a ${field} with a message placeholder`,
+      );
+    }
+  });
+
   describe('additional ways in: unbounded sizes (a few anonymous requests exhaust Keycloak)', () => {
     // Evidence (Keycloak 26.7.3, -Xmx768m, -XX:+ExitOnOutOfMemoryError): 80 anonymous registrations with a
     // 9 MB logo_uri each were all accepted (201); the next listing of the realm's clients — what the janitor

@@ -75,6 +75,7 @@ public class McpRegistrationPolicy implements ClientRegistrationPolicy {
         ClientRepresentation client = context.getClient();
         // First: nothing else should spend time on a request that is too large to store.
         SizeRule.check(client);
+        DisplayTextRule.check(client);
         OIDCClientRepresentation request = OidcRequestReader.read(context);
         if (request != null) OidcRequestRule.check(request, client, settings);
         ClientShapeRule.check(client, existing);
