@@ -79,7 +79,6 @@ export interface Settings {
   issuer: string;
   mcpUrl: string;
   resourceMetadataUrl: string;
-  valkeyUrl: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -122,6 +121,5 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     issuer: `${keycloakUrl}/realms/${e.KEYCLOAK_REALM}`,
     mcpUrl: `${mcpBase}/mcp`,
     resourceMetadataUrl: `${mcpBase}/.well-known/oauth-protected-resource/mcp`,
-    valkeyUrl: `redis://127.0.0.1:${e.VALKEY_PORT}`,
   });
 }

@@ -16,7 +16,7 @@ import { httpOk, valkeyPing, waitUntilReady } from './readiness.ts';
 import { realmChangedSinceImport, realmFilesHash, recordImport } from './realmDrift.ts';
 import { readRealmFiles, stageRealmFiles } from './realmFiles.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
-import { writeValkeyConfig, valkeyUrlWithPassword } from './valkeyConfig.ts';
+import { writeValkeyConfig } from './valkeyConfig.ts';
 import type { SupervisedService } from './supervisor.ts';
 import { janitorSpec, keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
 import type { Settings } from './settings.ts';
@@ -109,6 +109,8 @@ export async function startStack(
       passwordFromEnv: settings.adminPasswordFromEnv,
     });
 
+    // The card tells tests and people the addresses the MCP server itself is given.
+    const serverEnv = mcpServerEnv(settings, secrets);
     // The previous card keeps the demo passwords, so a restart (and the seed in it) does not change them.
     const previous = await readStackCard(paths.card).catch(() => undefined);
     await writeStackCard(paths.card, {
@@ -119,11 +121,11 @@ export async function startStack(
       keycloakUrl: settings.keycloakUrl,
       keycloakManagementUrl: `http://127.0.0.1:${settings.ports.keycloakManagement}`,
       realm: settings.realm,
-      jwksUrl: mcpServerEnv(settings, secrets).OIDC_JWKS_URL,
+      jwksUrl: serverEnv.OIDC_JWKS_URL,
       mcpUrl: settings.mcpUrl,
       mcpHealthUrl: `http://127.0.0.1:${settings.ports.mcp}/healthz`,
       resourceMetadataUrl: settings.resourceMetadataUrl,
-      valkeyUrl: valkeyUrlWithPassword(settings.ports.valkey, secrets.valkeyPassword),
+      valkeyUrl: serverEnv.VALKEY_URL as string,
       users: previous?.users ?? [],
       clients: previous?.clients ?? {},
       launcherPid: process.pid,

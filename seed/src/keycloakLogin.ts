@@ -81,8 +81,7 @@ export async function passKeycloakForms(
     if (login && loginSent) {
       // The form again after our POST: Keycloak refused the password. Posting it again would only count as
       // another failed attempt against the user's brute-force limit.
-      const message = /<span[^>]*id="input-error"[^>]*>([^<]+)/.exec(page)?.[1]?.trim();
-      throw new KeycloakFormError(`Keycloak refused the login${message ? `: ${message}` : ''}`);
+      throw new KeycloakFormError(`Keycloak refused the login${inputError(page)}`);
     }
     if (login) {
       loginSent = true;
@@ -98,20 +97,24 @@ export async function passKeycloakForms(
         ...answer,
       });
     } else {
-      const message = /<span[^>]*id="input-error"[^>]*>([^<]+)/.exec(page)?.[1]?.trim();
       throw new KeycloakFormError(
-        `Keycloak showed a page with neither a login nor a consent form${message ? `: ${message}` : ''}`,
+        `Keycloak showed a page with neither a login nor a consent form${inputError(page)}`,
       );
     }
   }
   if (response.status !== 302 || !response.headers.get('location')) {
     const body = await response.text().catch(() => '');
-    const message = /<span[^>]*id="input-error"[^>]*>([^<]+)/.exec(body)?.[1]?.trim();
     throw new KeycloakFormError(
-      `the login did not redirect back (HTTP ${response.status})${message ? `: ${message}` : ''}`,
+      `the login did not redirect back (HTTP ${response.status})${inputError(body)}`,
     );
   }
   return response;
+}
+
+/** Keycloak's own words under the form (wrong password, locked account, …), as ": words", or nothing. */
+function inputError(page: string): string {
+  const message = /<span[^>]*id="input-error"[^>]*>([^<]+)/.exec(page)?.[1]?.trim();
+  return message ? `: ${message}` : '';
 }
 
 /** The consent screen: the form holding the accept button, its action and its hidden fields. */
