@@ -8,6 +8,7 @@ import { loadStack } from '../e2e/support/stack.ts';
 import {
   Cleanup,
   described,
+  hostRegistration,
   keycloakAdmin,
   registerAnonymously,
   type Registration,
@@ -39,13 +40,7 @@ describe('attack: registration exhaustion', { concurrency: false, timeout: 900_0
           const reg = await registerAnonymously(
             card,
             'openid-connect',
-            {
-              client_name: `attack flood ${n}`,
-              redirect_uris: [`http://127.0.0.1:${20_000 + n}/callback`],
-              token_endpoint_auth_method: 'none',
-              grant_types: ['authorization_code'],
-              response_types: ['code'],
-            },
+            hostRegistration(`attack flood ${n}`, [`http://127.0.0.1:${20_000 + n}/callback`]),
             cleanup,
           ).catch(() => undefined);
           const status = reg?.status ?? 0;
@@ -118,13 +113,7 @@ describe('attack: registration exhaustion', { concurrency: false, timeout: 900_0
           const reg = await registerAnonymously(
             card,
             'openid-connect',
-            {
-              client_name: `attack fill ${n}`,
-              redirect_uris: [`http://127.0.0.1:${21_000 + n}/callback`],
-              token_endpoint_auth_method: 'none',
-              grant_types: ['authorization_code'],
-              response_types: ['code'],
-            },
+            hostRegistration(`attack fill ${n}`, [`http://127.0.0.1:${21_000 + n}/callback`]),
             cleanup,
           );
           if (reg.status !== 201) break;

@@ -17,14 +17,15 @@ import { clientCredentialsToken } from '../e2e/support/tokens.ts';
 import { createAdminCapableClient } from '../integration/support/realmAdmin.ts';
 import {
   Cleanup,
-  NETWORK_TIMEOUT_MS,
-  TEST_TIMEOUT_MS,
   createThrowawayUser,
   described,
   endpoints,
+  hostRegistration,
   keycloakAdmin,
   loginWithCode,
+  NETWORK_TIMEOUT_MS,
   registerAnonymously,
+  TEST_TIMEOUT_MS,
   timedFetch,
   within,
 } from './support/attackKit.ts';
@@ -277,13 +278,7 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
         const reg = await registerAnonymously(
           card,
           'openid-connect',
-          {
-            client_name: 'attack RAT',
-            redirect_uris: ['http://127.0.0.1/callback'],
-            token_endpoint_auth_method: 'none',
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-          },
+          hostRegistration('attack RAT', ['http://127.0.0.1/callback']),
           cleanup,
         );
         assert.ok(reg.clientId && reg.registrationAccessToken, described(reg));

@@ -14,6 +14,7 @@ import {
   createThrowawayUser,
   described,
   endpoints,
+  hostRegistration,
   keycloakAdmin,
   loginWithCode,
   registerAnonymously,
@@ -353,13 +354,7 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       refusedRegistration(
         `redirect URI on ${name} is refused (${uri})`,
         'openid-connect',
-        () => ({
-          client_name: 'attack redirect',
-          redirect_uris: [uri],
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        }),
+        () => hostRegistration('attack redirect', [uri]),
         `a redirect URI ${uri}`,
       );
     }
@@ -524,14 +519,12 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       refusedRegistration(
         `a ${field} with a message key (\${client_account-console} shows as "Account Console") is refused`,
         'openid-connect',
-        () => ({
-          client_name: field === 'client_name' ? '${client_account-console}' : 'attack phishing',
-          ...(field === 'description' ? { description: '${client_account-console}' } : {}),
-          redirect_uris: loopback(),
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        }),
+        () =>
+          hostRegistration(
+            field === 'client_name' ? '${client_account-console}' : 'attack phishing',
+            loopback(),
+            field === 'description' ? { description: '${client_account-console}' } : {},
+          ),
         `a ${field} with a message placeholder`,
       );
     }
@@ -561,14 +554,7 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       refusedRegistration(
         `a registration with ${name} is refused`,
         'openid-connect',
-        () => ({
-          client_name: 'attack oversize',
-          redirect_uris: loopback(),
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          ...extra,
-        }),
+        () => hostRegistration('attack oversize', loopback(), extra),
         `a registration with ${name}`,
       );
     }
@@ -577,13 +563,7 @@ describe('attack: anonymous client registration', { concurrency: false, timeout:
       'an update with the registration access token cannot grow a client to 1 MB either',
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const metadata = {
-          client_name: 'attack oversize update',
-          redirect_uris: loopback(),
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        };
+        const metadata = hostRegistration('attack oversize update', loopback());
         const reg = await registerAnonymously(card, 'openid-connect', metadata, cleanup);
         assert.ok(reg.clientId && reg.registrationAccessToken, described(reg));
         const update = await timedFetch(`${endpoints(card).registrationOidc}/${reg.clientId}`, {

@@ -18,6 +18,7 @@ import {
   Cleanup,
   described,
   endpoints,
+  hostRegistration,
   loginWithCode,
   MCP_HEADERS,
   mcpPost,
@@ -306,13 +307,7 @@ describe('attack: still blocked (keep it so)', { concurrency: false, timeout: 90
         const reg = await registerAnonymously(
           card,
           'openid-connect',
-          {
-            client_name: 'attack other audience',
-            redirect_uris: [callback.redirectUri],
-            token_endpoint_auth_method: 'none',
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-          },
+          hostRegistration('attack other audience', [callback.redirectUri]),
           cleanup,
         );
         assert.ok(reg.clientId, described(reg));
@@ -481,13 +476,7 @@ describe('attack: still blocked (keep it so)', { concurrency: false, timeout: 90
     'a registration access token of client A used on client B → 401/403, B untouched',
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      const metadata = {
-        client_name: 'attack RAT cross use',
-        redirect_uris: ['http://127.0.0.1/callback'],
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      };
+      const metadata = hostRegistration('attack RAT cross use', ['http://127.0.0.1/callback']);
       const a = await registerAnonymously(card, 'openid-connect', metadata, cleanup);
       const b = await registerAnonymously(card, 'openid-connect', metadata, cleanup);
       assert.ok(a.registrationAccessToken && b.clientId, `${described(a)} / ${described(b)}`);

@@ -90,6 +90,22 @@ export async function registerAnonymously(
 }
 
 /** "HTTP 201 {…}" for assertion messages. */
+/** The smallest registration an MCP host sends (public client, code + PKCE); `extra` adds or replaces fields. */
+export function hostRegistration(
+  clientName: string,
+  redirectUris: string[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    client_name: clientName,
+    redirect_uris: redirectUris,
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    ...extra,
+  };
+}
+
 export function described(registration: Registration): string {
   return `HTTP ${registration.status} ${JSON.stringify(registration.body).slice(0, 400)}`;
 }
