@@ -18,6 +18,7 @@ import { mcpCors } from './http/mcpCors.ts';
 import { notFound } from './http/notFound.ts';
 import { publicCors } from './http/publicCors.ts';
 import { unknownMethod } from './http/unknownMethod.ts';
+import { mountGateway } from './gateway/createGateway.ts';
 import { createMcpServer } from './mcp/createMcpServer.ts';
 import { createMcpRoute, mcpMethodNotAllowed } from './mcp/mcpRoute.ts';
 import { ADMIN_SCOPE } from './mcp/toolAccess.ts';
@@ -31,6 +32,8 @@ export interface AppDeps {
   verifier: AccessTokenVerifier;
   store: UsageStore;
   logger: Logger;
+  /** The audit trail of tool calls (gateway/audit.ts); default: `logger`. */
+  audit?: Logger;
   /** A fresh registry per app unless given (tests pass one without default process metrics). */
   metrics?: Metrics;
 }
@@ -44,7 +47,7 @@ export interface McpApp extends Koa<AppState> {
 
 export const RESOURCE_NAME = 'mcp-keycloak-stack MCP server';
 
-export function createApp({ config, verifier, store, logger, metrics: given }: AppDeps): McpApp {
+export function createApp({ config, verifier, store, logger, audit, metrics: given }: AppDeps): McpApp {
   const metrics = given ?? createMetrics();
   const resource = protectedResource({
     resource: config.resourceUrl,
@@ -78,6 +81,19 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
   let draining = false;
 
   const router = new Router<AppState>();
+  const gateway = mountGateway(router, {
+    upstreams: config.upstreams,
+    builtinResourceUrl: config.resourceUrl,
+    issuers: config.issuers,
+    verifier,
+    store,
+    metrics,
+    logger,
+    audit: audit ?? logger,
+    storeFailureMode: config.storeFailureMode,
+    maxBodyBytes: config.maxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
+  });
   router.get('/healthz', healthz());
   router.get(
     '/readyz',
@@ -89,6 +105,7 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
         config.tokenValidation === 'introspection' && config.introspection ? 'introspection' : 'jwks',
       storeFailureMode: config.storeFailureMode,
       draining: () => draining,
+      ...(config.upstreams.length > 0 ? { upstreams: () => gateway.report() } : {}),
     }),
   );
   // On the MCP listener only when no listener of its own is configured (MCP_METRICS_PORT; server.ts).
@@ -112,6 +129,8 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
     bearerAuth({
       verifier,
       rule: requestRule,
+      // The verifier accepts every resource of this server; /mcp only tokens for the built-in one.
+      audience: config.resourceUrl,
       challenge: resource.challenge,
       onOutcome: (outcome) => metrics.authOutcomes.inc({ outcome }),
     }),
@@ -140,6 +159,9 @@ export function createApp({ config, verifier, store, logger, metrics: given }: A
     drain() {
       draining = true;
     },
-    close: () => mcp.close(),
+    close: async () => {
+      await gateway.close();
+      await mcp.close();
+    },
   });
 }

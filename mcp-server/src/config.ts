@@ -1,6 +1,7 @@
 // The MCP server's only reader of process.env. Every variable is validated once, here; a bad value stops the
 // process with a message that names the variable and shows what it got.
 import { z } from 'zod';
+import { loadUpstreamsFile, UpstreamsFileError, type UpstreamSpec } from './gateway/upstreamsFile.ts';
 import { TOOLS_SCOPE } from './mcp/toolAccess.ts';
 
 export class ConfigError extends Error {
@@ -64,6 +65,8 @@ export interface Config {
    * of its own (port 0 = any free). */
   readonly metricsListener: { readonly host: string; readonly port: number } | null;
   readonly shutdownGraceSeconds: number;
+  /** The MCP servers behind the gateway (MCP_UPSTREAMS_FILE); empty when no file is configured. */
+  readonly upstreams: readonly UpstreamSpec[];
   /** V8 old-generation headroom over the live heap after a full GC, in percent; 0 = V8's own heuristics. */
   readonly heapGrowingPercent: number;
 }
@@ -233,6 +236,8 @@ const schema = z.object({
     })
     .default('127.0.0.1'),
   MCP_SHUTDOWN_GRACE_SECONDS: integer('MCP_SHUTDOWN_GRACE_SECONDS', 0, 600).default(10),
+  // YAML or JSON (gateway/upstreamsFile.ts); unset = only the built-in tools.
+  MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
   MCP_HEAP_GROWING_PERCENT: integer('MCP_HEAP_GROWING_PERCENT', 0, 1000).default(50),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} ${got(i.input)}` })
@@ -300,6 +305,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientSecret: e.OIDC_INTROSPECTION_CLIENT_SECRET ?? '',
     };
   }
+  let upstreams: UpstreamSpec[] = [];
+  if (e.MCP_UPSTREAMS_FILE) {
+    try {
+      // `${VAR}` in the file is filled from this same environment: secrets stay out of the file.
+      upstreams = loadUpstreamsFile(e.MCP_UPSTREAMS_FILE, env);
+    } catch (error) {
+      if (!(error instanceof UpstreamsFileError)) throw error;
+      problems.push(['MCP_UPSTREAMS_FILE', `MCP_UPSTREAMS_FILE: ${error.message}`]);
+    }
+  }
   if (problems.length > 0) {
     throw new ConfigError(
       problems.map(([, m]) => m).join('; '),
@@ -340,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.MCP_METRICS_PORT === 'mcp' ? null : { host: e.MCP_METRICS_HOST, port: e.MCP_METRICS_PORT },
     shutdownGraceSeconds: e.MCP_SHUTDOWN_GRACE_SECONDS,
     heapGrowingPercent: e.MCP_HEAP_GROWING_PERCENT,
+    upstreams: Object.freeze(upstreams),
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),
     clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
     requiredScope: e.MCP_REQUIRED_SCOPE,

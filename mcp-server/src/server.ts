@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp, type McpApp } from './app.ts';
+import { createLogger } from './logger.ts';
 import { verifierFromConfig } from './auth/verifierFromConfig.ts';
 import type { AccessTokenVerifier } from './auth/verifyAccessToken.ts';
 import type { Config } from './config.ts';
@@ -45,7 +46,9 @@ export async function startServer(options: {
   const metrics = createMetrics();
   const verifier =
     options.overrides?.verifier ?? verifierFromConfig(config, (outcome) => metrics.verifyOutcome(outcome));
-  const app = createApp({ config, verifier, store, logger, metrics });
+  // Its own logger at info, so LOG_LEVEL=warn keeps the audit trail; `silent` turns both off.
+  const audit = createLogger(config.logLevel === 'silent' ? 'silent' : 'info').child({ component: 'audit' });
+  const app = createApp({ config, verifier, store, logger, audit, metrics });
   // Node's own clock on receiving a whole request (headers and body): a client that trickles a body, or never
   // finishes it, gets 408 and a closed socket instead of holding the connection (Node's default is 300 s).
   const bodyTimeoutMs = config.bodyTimeoutSeconds * 1000;

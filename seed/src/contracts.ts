@@ -13,5 +13,10 @@ export const ADMIN_ROLE = 'mcp-admin';
 export const OFFLINE_ACCESS_SCOPE = 'offline_access';
 /** The client scopes the realm must have for the MCP server to work. */
 export const REQUIRED_CLIENT_SCOPES = [TOOLS_SCOPE, ADMIN_SCOPE] as const;
+/**
+ * The confidential client the gateway exchanges a caller's token with (RFC 8693) for upstreams whose identity is
+ * token-exchange; the seed creates it only when one does, and writes its secret into the card (`gateway`).
+ */
+export const GATEWAY_CLIENT_ID = 'mcp-gateway';
 
-export type { StackCard, StackUser } from './stackCard.ts';
+export type { StackCard, StackUpstream, StackUser } from './stackCard.ts';

@@ -9,6 +9,18 @@ export interface StackUser {
   roles: string[];
 }
 
+/** One protected resource the MCP server serves: the built-in tools or an upstream of MCP_UPSTREAMS_FILE. */
+export interface StackUpstream {
+  /** `builtin` for the server's own tools (always first), else the upstream's name in the file. */
+  name: string;
+  /** The resource URL: what a token's `aud` must contain to be accepted there. */
+  mcpUrl: string;
+  /** Its RFC 9728 metadata document. */
+  resourceMetadataUrl: string;
+  /** Every request there needs all of these. */
+  scopes: string[];
+}
+
 export interface StackCard {
   version: 1;
   mode: 'native' | 'compose';
@@ -36,6 +48,10 @@ export interface StackCard {
   readyAt?: string;
   startupMs?: number;
   logsDir?: string;
+  /** Every protected resource of the MCP server, the built-in one first (seed/src/upstreams/cardUpstreams.ts). */
+  upstreams?: StackUpstream[];
+  /** The gateway's token-exchange client (GATEWAY_CLIENT_ID), when an upstream uses token exchange. */
+  gateway?: { clientId: string; clientSecret: string };
 }
 
 export class StackCardError extends Error {

@@ -15,6 +15,11 @@ export interface BearerAuthOptions {
   rule: AccessRule;
   /** Turns a refusal into its `WWW-Authenticate` value (ProtectedResource.challenge). */
   challenge: (decision: Decision) => string | undefined;
+  /**
+   * The resource this route serves: the token's `aud` must contain it. The verifier accepts any resource of
+   * the server (the built-in one and every upstream), so a token for upstream A is refused at B here.
+   */
+  audience?: string;
   /** Told every outcome: 'ok' or the reason code (metrics). */
   onOutcome?: (outcome: 'ok' | AuthErrorCode) => void;
 }
@@ -43,6 +48,8 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
       const token = readBearerToken(ctx.get('authorization'));
       if (token === undefined) throw new AuthError('token_missing', 'a bearer token is required');
       verified = await options.verifier(token);
+      if (options.audience !== undefined && !verified.audiences.includes(options.audience))
+        throw new AuthError('audience_mismatch', 'token audience is not this resource');
       decision = authorize(verified, options.rule);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;

@@ -16,7 +16,7 @@ export interface IntrospectionOptions {
   /** Expected `iss` of active tokens (RFC 7662 §2.2 lets the AS return it; Keycloak does). */
   issuer: string;
   /** Required in `aud`: an active token for another resource is still not ours (RFC 7662 §4). */
-  audience: string;
+  audience: string | readonly string[];
   clockToleranceSeconds: number;
   /** Token kind, clients, service accounts and lifetime (accessTokenPolicy.ts), as in JWT mode. */
   policy?: AccessTokenPolicy;
@@ -35,6 +35,7 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Acce
   ).toString('base64');
   const report = options.onOutcome ?? (() => {});
   const policy = options.policy ?? accessTokenPolicy({});
+  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
 
   async function introspect(token: string): Promise<JWTPayload & { active?: unknown }> {
     let response: Response;
@@ -72,7 +73,7 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Acce
       throw new AuthError('issuer_mismatch', 'token issuer is not trusted here');
     }
     const aud = Array.isArray(info.aud) ? info.aud : [info.aud];
-    if (!aud.includes(options.audience)) {
+    if (!audiences.some((wanted) => aud.includes(wanted))) {
       throw new AuthError('audience_mismatch', 'token audience is not this resource');
     }
     if (typeof info.exp !== 'number') throw new AuthError('claim_invalid', 'token exp claim is missing');

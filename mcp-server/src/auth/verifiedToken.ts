@@ -11,6 +11,8 @@ export interface VerifiedToken {
   scopes: string[];
   /** Realm roles (`realm_access.roles`, Keycloak); empty when the token has none. */
   roles: string[];
+  /** `aud` as a list: bearerAuth checks the route's own resource is in it (one audience per upstream). */
+  audiences: readonly string[];
   /** `exp`, epoch seconds. */
   expiresAt: number;
   claims: Readonly<JWTPayload>;
@@ -28,6 +30,8 @@ export function toVerifiedToken(payload: JWTPayload): VerifiedToken {
     clientId,
     scopes: parseScopes(payload),
     roles: parseRealmRoles(payload),
+    audiences:
+      typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [],
     expiresAt: payload.exp as number, // required above, and jose checked it is a number
     claims: Object.freeze({ ...payload }),
   };

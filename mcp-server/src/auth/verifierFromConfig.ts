@@ -1,6 +1,7 @@
 // Picks the token check the configuration asks for: local JWT verification (default) or RFC 7662
 // introspection.
 import type { Config } from '../config.ts';
+import { resourceUrls } from '../gateway/createGateway.ts';
 import { accessTokenPolicy } from './accessTokenPolicy.ts';
 import { createIntrospectionVerifier } from './introspectAccessToken.ts';
 import {
@@ -18,11 +19,13 @@ export function verifierFromConfig(
     serviceAccountClients: config.serviceAccountClients,
     maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
+  // Any resource of this server; each route then checks its own (bearerAuth's `audience`).
+  const audience = resourceUrls(config.resourceUrl, config.upstreams);
   if (config.tokenValidation === 'introspection' && config.introspection) {
     return createIntrospectionVerifier({
       ...config.introspection,
       issuer: config.issuer,
-      audience: config.resourceUrl,
+      audience,
       clockToleranceSeconds: config.clockToleranceSeconds,
       policy,
       ...(onOutcome ? { onOutcome } : {}),
@@ -35,7 +38,7 @@ export function verifierFromConfig(
       issuer,
       jwksUrl: config.jwksUrls[n + 1] as string,
     })),
-    audience: config.resourceUrl,
+    audience,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
     policy,

@@ -22,8 +22,11 @@ export interface AccessTokenVerifierOptions {
   jwksUrl: string | URL;
   /** More trusted issuers (other realms), each with its own key set. `iss` must match one exactly. */
   moreIssuers?: readonly { issuer: string; jwksUrl: string | URL }[];
-  /** Expected `aud`: the canonical resource URL. The token's `aud` (string or array) must contain it. */
-  audience: string;
+  /**
+   * Expected `aud`: the canonical resource URL, or every resource this server serves (the gateway's
+   * upstreams); the token's `aud` must contain one. Which one a route needs, bearerAuth checks.
+   */
+  audience: string | readonly string[];
   /** Allowed JWS algorithms, e.g. ['RS256']. Checked before any key is looked up. */
   algorithms: readonly string[];
   clockToleranceSeconds: number;
@@ -165,7 +168,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     try {
       ({ payload } = await jwtVerify(token, resolveKey, {
         issuer: issuer as string,
-        audience: options.audience,
+        audience: options.audience as string | string[],
         algorithms,
         clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],

@@ -26,6 +26,8 @@ export function readyz(options: {
   tokenCheck: TokenCheck;
   storeFailureMode: 'closed' | 'open';
   draining: () => boolean;
+  /** The gateway's upstreams, reported but never deciding readiness: one down upstream leaves the rest. */
+  upstreams?: () => Record<string, unknown>;
 }): Middleware<AppState> {
   const { tokenCheck } = options;
   return async function readyz(ctx) {
@@ -47,6 +49,7 @@ export function readyz(options: {
     ctx.body = {
       status: draining ? 'draining' : ready ? (valkey.ok ? 'ok' : 'degraded') : 'unavailable',
       checks: { valkey, [tokenCheck]: tokens },
+      ...(options.upstreams ? { upstreams: options.upstreams() } : {}),
     };
   };
 }

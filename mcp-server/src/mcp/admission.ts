@@ -18,6 +18,8 @@ export interface AdmissionOptions {
   metrics: Metrics;
   /** Valkey down: `closed` refuses tool calls (answeredWhileDown), `open` runs them uncounted. */
   storeFailureMode: 'closed' | 'open';
+  /** A gateway upstream's name: its limit and counts are its own (store/SCHEMA.md). */
+  upstream?: string;
 }
 
 export interface AdmissionStep {
@@ -37,7 +39,7 @@ export interface AdmissionStep {
 }
 
 export function createAdmission(options: AdmissionOptions): AdmissionStep {
-  const { store, metrics, storeFailureMode } = options;
+  const { store, metrics, storeFailureMode, upstream } = options;
 
   async function admit(
     ctx: ParameterizedContext<AppState>,
@@ -48,7 +50,7 @@ export function createAdmission(options: AdmissionOptions): AdmissionStep {
   ): Promise<Admission | StoreDown | Refusal> {
     let admitted: Admission;
     try {
-      admitted = await store.admit(subject, countCall);
+      admitted = await store.admit(subject, countCall, upstream);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       metrics.storeErrors.inc({ mode: storeFailureMode });

@@ -4,7 +4,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { VerifiedToken } from '../auth/verifiedToken.ts';
 
 /** Who is calling a tool, as tools see it: the verified token without its raw claims. No raw token in here. */
-export type Caller = Omit<VerifiedToken, 'claims'>;
+export type Caller = Omit<VerifiedToken, 'claims' | 'audiences'>;
 
 /** What the route learnt before the tool ran. */
 export interface ToolCall {

@@ -24,7 +24,11 @@ export type RefusalReason =
   | 'invalid_params'
   | 'unknown_tool'
   | 'insufficient_scope'
-  | 'role_missing';
+  | 'role_missing'
+  // The gateway's (gateway/upstreamRoute.ts):
+  | 'session_required'
+  | 'session_not_found'
+  | 'tool_not_offered';
 
 export class Refusal {
   constructor(

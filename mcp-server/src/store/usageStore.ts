@@ -24,9 +24,10 @@ export interface RateLimitPolicy {
 export interface UsageStore {
   /**
    * One round trip, atomic across replicas: counts the request against the subject's rate limit and, when
-   * admitted and `countCall` is true, increments the subject's tool-call count.
+   * admitted and `countCall` is true, increments the subject's tool-call count. `upstream` (a gateway
+   * upstream's name) keeps that upstream's limit and count apart from the built-in tools' ones.
    */
-  admit(subject: string, countCall: boolean): Promise<Admission>;
+  admit(subject: string, countCall: boolean, upstream?: string): Promise<Admission>;
   /** The total so far; 0 for a subject never seen. */
   getUsage(subject: string): Promise<number>;
   /** Deletes the subject's count; returns the count it had. */

@@ -15,6 +15,11 @@ export interface ValkeyStore extends UsageStore {
 
 export const usageKey = (subject: string) => `mcp:usage:${subject}`;
 export const rateLimitKey = (subject: string) => `mcp:ratelimit:${subject}`;
+// A gateway upstream's own window and count (names are [a-z0-9-], so the prefix cannot collide with a sub).
+export const upstreamUsageKey = (upstream: string, subject: string) =>
+  `mcp:upstream:${upstream}:usage:${subject}`;
+export const upstreamRateLimitKey = (upstream: string, subject: string) =>
+  `mcp:upstream:${upstream}:ratelimit:${subject}`;
 
 // Fixed window per subject, started by the subject's first request (the key's TTL is the window), shared by
 // every replica. Trade-off: a fixed window lets a client spend up to 2× the limit across a window boundary;
@@ -101,13 +106,13 @@ export function createValkeyStore(options: {
     async connect() {
       await run('connect', () => client.connect());
     },
-    async admit(subject, countCall): Promise<Admission> {
+    async admit(subject, countCall, upstream): Promise<Admission> {
       // On every request: no closure through run(), one await.
       let reply: AdmitReply;
       try {
         reply = await admitCommand(
-          rateLimitKey(subject),
-          usageKey(subject),
+          upstream === undefined ? rateLimitKey(subject) : upstreamRateLimitKey(upstream, subject),
+          upstream === undefined ? usageKey(subject) : upstreamUsageKey(upstream, subject),
           limitArg,
           windowMs,
           countCall ? '1' : '0',

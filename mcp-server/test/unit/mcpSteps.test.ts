@@ -139,6 +139,7 @@ describe('resolveTarget and decideCall', () => {
       scopes: ['mcp:read'],
       roles: [],
       expiresAt: 0,
+      audiences: [],
       claims: {},
     };
     assert.equal(decideCall(token, resolveTarget(request('tools/list'), tools)), ALLOW);

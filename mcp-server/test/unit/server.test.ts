@@ -17,6 +17,7 @@ const caller: VerifiedToken = {
   clientId: 'c',
   scopes: ['mcp:tools'],
   roles: [],
+  audiences: ['http://localhost:3000/mcp'],
   expiresAt: Math.floor(Date.now() / 1000) + 60,
   claims: {},
 };

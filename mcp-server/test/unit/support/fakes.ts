@@ -18,17 +18,19 @@ export class MemoryStore implements UsageStore {
   private check(): void {
     if (this.down) throw new StoreUnavailableError('Valkey admit failed: Connection is closed.');
   }
-  async admit(subject: string, countCall: boolean): Promise<Admission> {
+  async admit(subject: string, countCall: boolean, upstream?: string): Promise<Admission> {
     this.check();
+    // The same split as the Valkey keys: an upstream's window and count are its own.
+    const key = upstream === undefined ? subject : `upstream:${upstream}:${subject}`;
     const { limit, windowSeconds } = this.policy;
     let used = 0;
     let resetSeconds = 0;
     if (limit > 0) {
       const now = Date.now();
-      let window = this.windows.get(subject);
+      let window = this.windows.get(key);
       if (!window || window.resetsAt <= now) {
         window = { used: 0, resetsAt: now + windowSeconds * 1000 };
-        this.windows.set(subject, window);
+        this.windows.set(key, window);
       }
       used = ++window.used;
       resetSeconds = Math.max(1, Math.ceil((window.resetsAt - now) / 1000));
@@ -38,8 +40,8 @@ export class MemoryStore implements UsageStore {
     }
     let count: number | null = null;
     if (countCall) {
-      count = (this.counts.get(subject) ?? 0) + 1;
-      this.counts.set(subject, count);
+      count = (this.counts.get(key) ?? 0) + 1;
+      this.counts.set(key, count);
     }
     const remaining = limit > 0 ? limit - used : 0;
     return { allowed: true, limit, windowSeconds, remaining, resetSeconds, count };
