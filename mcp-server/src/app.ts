@@ -19,6 +19,7 @@ import { notFound } from './http/notFound.ts';
 import { publicCors } from './http/publicCors.ts';
 import { unknownMethod } from './http/unknownMethod.ts';
 import { mountGateway } from './gateway/createGateway.ts';
+import { tokenExchanger } from './gateway/tokenExchange.ts';
 import { createMcpServer } from './mcp/createMcpServer.ts';
 import { createMcpRoute, mcpMethodNotAllowed } from './mcp/mcpRoute.ts';
 import { ADMIN_SCOPE } from './mcp/toolAccess.ts';
@@ -93,6 +94,7 @@ export function createApp({ config, verifier, store, logger, audit, metrics: giv
     storeFailureMode: config.storeFailureMode,
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
+    ...(config.tokenExchange ? { exchange: tokenExchanger(config.tokenExchange) } : {}),
   });
   router.get('/healthz', healthz());
   router.get(

@@ -67,6 +67,12 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   /** The MCP servers behind the gateway (MCP_UPSTREAMS_FILE); empty when no file is configured. */
   readonly upstreams: readonly UpstreamSpec[];
+  /** The gateway's own client at Keycloak, for upstreams with `identity: token-exchange`; else null. */
+  readonly tokenExchange: {
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+  } | null;
   /** V8 old-generation headroom over the live heap after a full GC, in percent; 0 = V8's own heuristics. */
   readonly heapGrowingPercent: number;
 }
@@ -238,6 +244,10 @@ const schema = z.object({
   MCP_SHUTDOWN_GRACE_SECONDS: integer('MCP_SHUTDOWN_GRACE_SECONDS', 0, 600).default(10),
   // YAML or JSON (gateway/upstreamsFile.ts); unset = only the built-in tools.
   MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
+  // The gateway's confidential client (seeded as mcp-gateway), needed only by token-exchange upstreams.
+  MCP_GATEWAY_CLIENT_ID: z.string().optional(),
+  MCP_GATEWAY_CLIENT_SECRET: z.string().optional(),
+  MCP_GATEWAY_TOKEN_URL: httpUrl('MCP_GATEWAY_TOKEN_URL').optional(),
   MCP_HEAP_GROWING_PERCENT: integer('MCP_HEAP_GROWING_PERCENT', 0, 1000).default(50),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} ${got(i.input)}` })
@@ -247,6 +257,16 @@ const schema = z.object({
 type Variable = keyof z.input<typeof schema>;
 /** Every variable the server reads (docker-compose.yml passes each one: compose/test/composeEnvironment.test.ts). */
 export const VARIABLES = Object.keys(schema.shape) as readonly Variable[];
+
+/**
+ * A Keycloak endpoint next to the keys: an OIDC_JWKS_URL on an internal address (compose, a cluster) gives
+ * the endpoint on that address too, where the public issuer may not be reachable.
+ */
+function besideKeys(jwksUrl: string, issuer: string, endpoint: 'token' | 'token/introspect'): string {
+  return /\/protocol\/openid-connect\/certs$/.test(jwksUrl)
+    ? jwksUrl.replace(/\/certs$/, `/${endpoint}`)
+    : `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/${endpoint}`;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty value means "not set": compose files and .env templates pass `VAR=` for unset knobs.
@@ -292,15 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ]);
     if (issuers.length !== 1)
       problems.push(['OIDC_ISSUER', 'introspection mode supports exactly one OIDC_ISSUER']);
-    // Keycloak's endpoint next to the keys: an OIDC_JWKS_URL on an internal address (compose, a cluster)
-    // gives an introspection URL on that address too, where the public issuer may not be reachable.
-    const keysOnKeycloak = /\/protocol\/openid-connect\/certs$/.test(jwksUrls[0] ?? '');
     introspection = {
-      url:
-        e.OIDC_INTROSPECTION_URL ??
-        (keysOnKeycloak
-          ? (jwksUrls[0] as string).replace(/\/certs$/, '/token/introspect')
-          : `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/token/introspect`),
+      url: e.OIDC_INTROSPECTION_URL ?? besideKeys(jwksUrls[0] as string, issuer, 'token/introspect'),
       clientId: e.OIDC_INTROSPECTION_CLIENT_ID ?? '',
       clientSecret: e.OIDC_INTROSPECTION_CLIENT_SECRET ?? '',
     };
@@ -314,6 +327,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (!(error instanceof UpstreamsFileError)) throw error;
       problems.push(['MCP_UPSTREAMS_FILE', `MCP_UPSTREAMS_FILE: ${error.message}`]);
     }
+  }
+  let tokenExchange: Config['tokenExchange'] = null;
+  if (upstreams.some((u) => u.identity.type === 'token-exchange')) {
+    for (const name of ['MCP_GATEWAY_CLIENT_ID', 'MCP_GATEWAY_CLIENT_SECRET'] as const) {
+      if (!e[name]) problems.push([name, `${name} is required: an upstream uses identity: token-exchange`]);
+    }
+    tokenExchange = {
+      tokenUrl: e.MCP_GATEWAY_TOKEN_URL ?? besideKeys(jwksUrls[0] as string, issuer, 'token'),
+      clientId: e.MCP_GATEWAY_CLIENT_ID ?? '',
+      clientSecret: e.MCP_GATEWAY_CLIENT_SECRET ?? '',
+    };
   }
   if (problems.length > 0) {
     throw new ConfigError(
@@ -356,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.MCP_SHUTDOWN_GRACE_SECONDS,
     heapGrowingPercent: e.MCP_HEAP_GROWING_PERCENT,
     upstreams: Object.freeze(upstreams),
+    tokenExchange,
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),
     clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
     requiredScope: e.MCP_REQUIRED_SCOPE,

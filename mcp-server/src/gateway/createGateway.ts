@@ -15,6 +15,7 @@ import type { UsageStore } from '../store/usageStore.ts';
 import { connectionPool, type ConnectionPool } from './connectionPool.ts';
 import { gatewaySessions, type GatewaySessions } from './gatewaySessions.ts';
 import { toolPolicy } from './toolPolicy.ts';
+import type { ExchangeToken } from './tokenExchange.ts';
 import { upstreamResourceUrl, type UpstreamSpec } from './upstreamsFile.ts';
 import { upstreamRoute } from './upstreamRoute.ts';
 
@@ -31,6 +32,7 @@ export interface GatewayOptions {
   storeFailureMode: 'closed' | 'open';
   maxBodyBytes: number;
   allowedOrigins: readonly string[];
+  exchange?: ExchangeToken;
 }
 
 export interface Gateway {
@@ -68,6 +70,7 @@ export function mountGateway(router: Router<AppState>, options: GatewayOptions):
       storeFailureMode: options.storeFailureMode,
       maxBodyBytes: options.maxBodyBytes,
       audit: options.audit,
+      ...(options.exchange ? { exchange: options.exchange } : {}),
     });
     // Only the path-inserted form (RFC 9728 §3.1): the root and /mcp forms are the built-in resource's.
     const metadataPath = resource.metadataPaths[0] as string;

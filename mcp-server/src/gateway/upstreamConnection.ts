@@ -49,6 +49,11 @@ export class UpstreamConnection {
   lastProblem: string | undefined;
   restarts = 0;
   lastUsed = Date.now();
+  /**
+   * The caller's identity for the upstream's own API (identity: token-exchange): a header sent with every
+   * HTTP request of this session. Set by the route before each forwarded request; never the caller's token.
+   */
+  credential: { header: string; value: string } | undefined;
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private failures = 0;
@@ -175,6 +180,13 @@ export class UpstreamConnection {
     if (t.type === 'streamable-http') {
       return new StreamableHTTPClientTransport(new URL(t.url), {
         requestInit: { headers: t.headers, redirect: 'error' },
+        fetch: (url, init) => {
+          const credential = this.credential;
+          if (!credential) return fetch(url, init);
+          const headers = new Headers(init?.headers);
+          headers.set(credential.header, credential.value);
+          return fetch(url, { ...init, headers });
+        },
       });
     }
     const transport = new StdioClientTransport({

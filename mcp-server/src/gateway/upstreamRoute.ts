@@ -25,6 +25,8 @@ import { forward } from './forward.ts';
 import type { GatewaySession, GatewaySessions } from './gatewaySessions.ts';
 import { initializeAnswer } from './initializeAnswer.ts';
 import type { ToolPolicy } from './toolPolicy.ts';
+import type { ExchangeToken } from './tokenExchange.ts';
+import { lendIdentity } from './upstreamIdentity.ts';
 import type { UpstreamSpec } from './upstreamsFile.ts';
 
 export interface UpstreamRouteOptions {
@@ -40,6 +42,8 @@ export interface UpstreamRouteOptions {
   storeFailureMode: 'closed' | 'open';
   maxBodyBytes: number;
   audit: Logger;
+  /** For upstreams with identity: token-exchange (config.tokenExchange). */
+  exchange?: ExchangeToken;
 }
 
 export interface UpstreamRoute {
@@ -136,16 +140,33 @@ export function upstreamRoute(options: UpstreamRouteOptions): UpstreamRoute {
 
     if (isInitialize) {
       const opened = sessions.open(token.subject, (id) => pool.keyFor(token.subject, id));
-      const answer = await initializeAnswer(pool.get(opened.key), request);
+      const connection = pool.get(opened.key);
+      const noIdentity = await lendIdentity(spec, options.exchange, ctx.get('authorization'), connection);
+      const answer = noIdentity
+        ? { jsonrpc: '2.0' as const, id: request.id, error: { code: SERVER_ERROR, message: noIdentity } }
+        : await initializeAnswer(connection, request);
       if ('error' in answer) sessions.end(opened);
       else ctx.set('Mcp-Session-Id', opened.id);
       ctx.status = 200;
       ctx.body = answer;
       return;
     }
+    const current = session as GatewaySession; // every request but initialize has one (sessionOf)
+    const noIdentity = await lendIdentity(
+      spec,
+      options.exchange,
+      ctx.get('authorization'),
+      pool.get(current.key),
+    );
+    if (noIdentity) {
+      audit?.done('unavailable');
+      ctx.status = 200;
+      ctx.body = { jsonrpc: '2.0', id: request.id, error: { code: SERVER_ERROR, message: noIdentity } };
+      return;
+    }
     const outcome = await forward(ctx, {
       request,
-      session: session as GatewaySession,
+      session: current,
       pool,
       policy,
       token,

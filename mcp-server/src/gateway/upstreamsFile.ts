@@ -20,6 +20,9 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Tool-name patterns: tool-name characters (MCP spec: A-Z a-z 0-9 _ - .) plus `*` as a wildcard. */
 const TOOL_PATTERN = /^[A-Za-z0-9_.*/-]{1,128}$/;
+const toolPatternString = z
+  .string()
+  .regex(TOOL_PATTERN, 'must be a tool name or a pattern with * (letters, digits, _ . - /)');
 /** Paths the server itself answers; an upstream may not take them. */
 const RESERVED_PATHS = ['/mcp', '/healthz', '/readyz', '/metrics', '/console', '/.well-known'];
 /** The built-in tools' name in the stack card and in audit lines. */
@@ -31,7 +34,7 @@ const stringMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must b
 
 const stdioTransport = z.strictObject({
   type: z.literal('stdio'),
-  command: z.string().min(1),
+  command: z.string({ error: 'is required: the program to run (e.g. node, uvx, python3)' }).min(1),
   args: z.array(z.string()).default([]),
   /** Added to a minimal environment (PATH, HOME, …: the SDK's default); the gateway's own is not inherited. */
   env: stringMap.default({}),
@@ -54,7 +57,9 @@ const httpTransport = z.strictObject({
 
 const toolRule = z.strictObject({
   /** Tool names; `*` matches any run of characters (`delete_*`). */
-  match: z.union([z.string().regex(TOOL_PATTERN), z.array(z.string().regex(TOOL_PATTERN)).min(1)]),
+  match: z.union([toolPatternString, z.array(toolPatternString).min(1)], {
+    error: 'must be a tool name or pattern, or a list of them',
+  }),
   scopes: scopeList.default([]),
   roles: roleList.default([]),
 });
@@ -72,7 +77,9 @@ const identity = z.discriminatedUnion('type', [
 ]);
 
 const upstream = z.strictObject({
-  name: z.string().regex(NAME, 'must be lowercase letters, digits and -, starting with a letter (≤ 32)'),
+  name: z
+    .string({ error: 'is required' })
+    .regex(NAME, 'must be lowercase letters, digits and -, starting with a letter (≤ 32)'),
   title: z.string().min(1).max(200).optional(),
   transport: z.discriminatedUnion('type', [stdioTransport, httpTransport], {
     error: 'must have type stdio or streamable-http',
@@ -89,8 +96,8 @@ const upstream = z.strictObject({
   identity: identity.default({ type: 'none' }),
   tools: z
     .strictObject({
-      allow: z.array(z.string().regex(TOOL_PATTERN)).default(['*']),
-      deny: z.array(z.string().regex(TOOL_PATTERN)).default([]),
+      allow: z.array(toolPatternString).default(['*']),
+      deny: z.array(toolPatternString).default([]),
       rules: z.array(toolRule).default([]),
     })
     .default({ allow: ['*'], deny: [], rules: [] }),
@@ -128,7 +135,8 @@ export function parseUpstreams(
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : '';
-    throw new UpstreamsFileError(`${source} is not valid YAML or JSON${where}: ${(error as Error).message}`);
+    const first = (error as Error).message.split('\n')[0];
+    throw new UpstreamsFileError(`${source} is not valid YAML or JSON${where}: ${first}`);
   }
   if (raw === null || raw === undefined) raw = {};
   const parsed = file.safeParse(raw);
@@ -145,6 +153,9 @@ export function parseUpstreams(
     const taken = RESERVED_PATHS.some((r) => path === r || (r !== '/mcp' && path.startsWith(`${r}/`)));
     if (taken) problems.push(`${label}: path ${path} is the server's own`);
     const scopes = spec.scopes ?? [`mcp:${spec.name}`];
+    // A stdio server has no HTTP request to carry a token: its identity is the process's own.
+    if (spec.identity.type === 'token-exchange' && spec.transport.type === 'stdio')
+      problems.push(`${label}: identity: token-exchange needs a streamable-http transport`);
     const substituted = substitute(spec.transport, env, `${label}: transport`, problems);
     return { ...spec, path, scopes, transport: substituted } as UpstreamSpec;
   });
