@@ -12,6 +12,9 @@
 //   noauth        this server with authentication off (server.ts, the baseline)
 //   auth          this server as in production (server.ts)
 //   auth-nocache  production with the token cache off (for what the cache is worth; not held to targets)
+//   gateway       this server in production mode as a gateway: the same tools/call through /mcp/bench to the
+//                 `noauth` server as a Streamable HTTP upstream (three upstreams declared), so `noauth` is
+//                 the direct path and `gateway` the path through it (issue 12's targets)
 // Rounds rotate the order so all see the same machine load; the median round of each counts. The targets are
 // ratios within the run (absolute figures are not stable on a shared machine).
 //
@@ -66,9 +69,12 @@ const TARGETS = {
   vsSdkNaive: 6, // auth req/s ≥ 6 × the naive SDK pattern's
   authOverhead: 0.1, // 1 − auth/noauth ≤ 10 %
   rssMb: 100, // auth RSS maximum under load ≤ 100 MB
+  gatewayOverhead: 0.15, // 1 − gateway/direct (noauth) ≤ 15 %
+  gatewayP99AddedMs: 5, // gateway p99 − direct p99 ≤ 5 ms
+  gatewayRssMb: 120, // gateway RSS maximum under load (three upstreams declared) ≤ 120 MB
 };
 
-const SERVERS = ['ceiling', 'sdk-naive', 'fastmcp', 'noauth', 'auth', 'auth-nocache'] as const;
+const SERVERS = ['ceiling', 'sdk-naive', 'fastmcp', 'noauth', 'auth', 'auth-nocache', 'gateway'] as const;
 type Name = (typeof SERVERS)[number];
 
 // Every process the bench starts, so that none outlives it, however it ends (Ctrl-C, an error, a kill).
@@ -276,11 +282,12 @@ const body = JSON.stringify({
   params: { name: 'usage', arguments: {} },
 });
 
-async function sanity(url: string, token: string): Promise<void> {
+async function sanity(url: string, token: string, session?: string): Promise<void> {
   const res = await fetch(url, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
+      ...(session ? { 'mcp-session-id': session } : {}),
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     },
@@ -311,7 +318,43 @@ interface Round {
   gc: GcPauses | null;
 }
 
-async function load(server: ServerProcess, tokens: string[], seconds: number): Promise<Round> {
+/** Gateway sessions are bound to their token's subject: one initialize per token, same index. */
+async function openSessions(url: string, tokens: string[]): Promise<string[]> {
+  const sessions: string[] = [];
+  for (const token of tokens) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'bench', version: '1' },
+        },
+      }),
+    });
+    const session = res.headers.get('mcp-session-id');
+    const text = await res.text();
+    if (res.status !== 200 || !session)
+      throw new Error(`gateway initialize failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+    sessions.push(session);
+  }
+  return sessions;
+}
+
+async function load(
+  server: ServerProcess,
+  tokens: string[],
+  seconds: number,
+  sessions?: string[],
+): Promise<Round> {
   let n = 0;
   let maxRss = 0;
   const sampler = setInterval(() => {
@@ -326,13 +369,17 @@ async function load(server: ServerProcess, tokens: string[], seconds: number): P
     body,
     requests: [
       {
-        setupRequest: (req: Record<string, unknown>) => ({
-          ...req,
-          headers: {
-            ...(req.headers as Record<string, string>),
-            authorization: `Bearer ${tokens[n++ % tokens.length]}`,
-          },
-        }),
+        setupRequest: (req) => {
+          const i = n++ % tokens.length;
+          return {
+            ...req,
+            headers: {
+              ...req.headers,
+              authorization: `Bearer ${tokens[i]}`,
+              ...(sessions ? { 'mcp-session-id': sessions[i] as string } : {}),
+            },
+          };
+        },
       },
     ],
   });
@@ -383,26 +430,33 @@ async function main(): Promise<void> {
     MCP_METRICS_PORT: '0', // several servers side by side: each its own free port
     OIDC_MAX_TOKEN_LIFETIME_SECONDS: '7200', // the bench's own tokens live 2 h: a run outlasts the realm's 5 min
   };
-  const tokens = await Promise.all(
-    Array.from({ length: USERS }, (_, i) =>
-      new SignJWT({
-        iss: ISSUER,
-        aud: resource,
-        sub: `bench-user-${i}`,
-        azp: 'bench-client',
-        // Keycloak's access-token marks: the payload typ and a user session (accessTokenPolicy.ts).
-        typ: 'Bearer',
-        sid: `bench-session-${i}`,
-        preferred_username: `user${i}`,
-        scope: 'openid mcp:tools',
-        realm_access: { roles: [] },
-      })
-        .setProtectedHeader({ alg: 'RS256', kid: 'bench-1', typ: 'JWT' })
-        .setIssuedAt()
-        .setExpirationTime('2h')
-        .sign(privateKey),
-    ),
-  );
+  const signTokens = (aud: string, scope: string) =>
+    Promise.all(
+      Array.from({ length: USERS }, (_, i) =>
+        new SignJWT({
+          iss: ISSUER,
+          aud,
+          sub: `bench-user-${i}`,
+          azp: 'bench-client',
+          // Keycloak's access-token marks: the payload typ and a user session (accessTokenPolicy.ts).
+          typ: 'Bearer',
+          sid: `bench-session-${i}`,
+          preferred_username: `user${i}`,
+          scope: `openid ${scope}`,
+          realm_access: { roles: [] },
+        })
+          .setProtectedHeader({ alg: 'RS256', kid: 'bench-1', typ: 'JWT' })
+          .setIssuedAt()
+          .setExpirationTime('2h')
+          .sign(privateKey),
+      ),
+    );
+  const tokens = await signTokens(resource, 'mcp:tools');
+  // The gateway path's own resource: `bench` at /mcp/bench, audience and scope its own (docs/gateway.md).
+  const gatewayTokens = await signTokens(`${resource}/bench`, 'mcp:bench');
+  let gatewaySessions: string[] = [];
+  const tokensOf = (name: Name) => (name === 'gateway' ? gatewayTokens : tokens);
+  const sessionsOf = (name: Name) => (name === 'gateway' ? gatewaySessions : undefined);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(ROOT, 'bench-results');
@@ -417,7 +471,29 @@ async function main(): Promise<void> {
       if (name === 'ceiling') servers[name] = await startNode(name, 'peers/koaCeiling.ts', env);
       else if (name === 'sdk-naive') servers[name] = await startNode(name, 'peers/sdkStateless.ts', env);
       else if (name === 'fastmcp') servers[name] = await startFastmcp(env, tokens[0] as string);
-      else {
+      else if (name === 'gateway') {
+        // Three upstreams declared (the RSS target's setting), all the noauth server; the load uses one.
+        const file = join(HERE, '.build', 'upstreams.json');
+        const upstream = (n: string) => ({
+          name: n,
+          // noauth still wants a bearer header (any value): the upstream's own static credential.
+          transport: {
+            type: 'streamable-http',
+            url: servers.noauth.url,
+            headers: { Authorization: 'Bearer upstream-credential' },
+          },
+          timeoutSeconds: 30,
+        });
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, JSON.stringify({ upstreams: ['bench', 'bench2', 'bench3'].map(upstream) }));
+        const gateway = await startNode(name, 'server.ts', {
+          ...env,
+          BENCH_MODE: 'auth',
+          MCP_UPSTREAMS_FILE: file,
+        });
+        servers[name] = { ...gateway, url: `${gateway.url}/bench` };
+        gatewaySessions = await openSessions(servers[name].url, gatewayTokens);
+      } else {
         const modeEnv: Record<string, string> =
           name === 'auth-nocache' ? { BENCH_MODE: 'auth', OIDC_TOKEN_CACHE_SIZE: '0' } : { BENCH_MODE: name };
         const profile = args.profile && name === 'auth' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -431,14 +507,14 @@ async function main(): Promise<void> {
       `[bench] ${ROUNDS} rounds of ${DURATION} s per server (warm-up ${WARMUP} s), ${CONNECTIONS} connections, ${USERS} users${args.profile ? '; auth under --cpu-prof (its figures include the profiler)' : ''}`,
     );
     for (const name of SERVERS) {
-      await sanity(servers[name].url, tokens[0] as string);
-      await load(servers[name], tokens, WARMUP);
+      await sanity(servers[name].url, tokensOf(name)[0] as string, sessionsOf(name)?.[0]);
+      await load(servers[name], tokensOf(name), WARMUP, sessionsOf(name));
     }
     for (let r = 1; r <= ROUNDS; r++) {
       // The order rotates every round, so no server always runs first (or right after a given other one).
       const order = SERVERS.map((_, i) => SERVERS[(i + r - 1) % SERVERS.length] as Name);
       for (const name of order) {
-        const round = await load(servers[name], tokens, DURATION);
+        const round = await load(servers[name], tokensOf(name), DURATION, sessionsOf(name));
         rounds[name].push(round);
         const m = round.memoryAtEndMb;
         const heap = m ? ` (at end: heap ${m.heapUsed}/${m.heapTotal} MB, external ${m.external} MB)` : '';
@@ -490,6 +566,9 @@ async function main(): Promise<void> {
     noauthOverCeilingThroughput: round3(noauth.reqPerSec / ceiling.reqPerSec),
     tokenCacheSpeedup: round2(auth.reqPerSec / results['auth-nocache'].reqPerSec),
     p99AuthOverNoauth: round2(auth.p99Ms / Math.max(noauth.p99Ms, 0.001)),
+    gatewayOverDirectThroughput: round3(results.gateway.reqPerSec / noauth.reqPerSec),
+    gatewayOverhead: round3(1 - results.gateway.reqPerSec / noauth.reqPerSec),
+    gatewayP99AddedMs: round2(results.gateway.p99Ms - noauth.p99Ms),
   };
   // Each target: its value in this run, and whether it must be at least or at most the limit.
   const target = (name: string, value: number, want: '≥' | '≤', limit: number, unit: string) => ({
@@ -508,6 +587,12 @@ async function main(): Promise<void> {
       want: `≤ ${TARGETS.authOverhead * 100} %`, // a fraction, shown in percent
     },
     target('RSS under load', auth.maxRssMb, '≤', TARGETS.rssMb, ' MB'),
+    {
+      ...target('gateway overhead', ratios.gatewayOverhead, '≤', TARGETS.gatewayOverhead, ''),
+      want: `≤ ${TARGETS.gatewayOverhead * 100} %`,
+    },
+    target('gateway p99 added', ratios.gatewayP99AddedMs, '≤', TARGETS.gatewayP99AddedMs, ' ms'),
+    target('gateway RSS', results.gateway.maxRssMb, '≤', TARGETS.gatewayRssMb, ' MB'),
   ];
   // Rules: no verdict on a run in which any server answered anything but 2xx (or failed to answer).
   const failing = SERVERS.filter((s) => results[s].non2xx > 0 || results[s].errors > 0);

@@ -27,6 +27,7 @@ function noAuthOverrides(): { verifier: AccessTokenVerifier; store: UsageStore }
     clientId: 'bench',
     scopes: ['mcp:tools'],
     roles: [],
+    audiences: [config.resourceUrl],
     expiresAt: Math.floor(Date.now() / 1000) + 86_400,
     claims: {},
   };
