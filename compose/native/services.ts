@@ -91,6 +91,8 @@ export function seedSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
       KEYCLOAK_ADMIN_USERNAME: secrets.keycloakAdminUsername,
       KEYCLOAK_ADMIN_PASSWORD: secrets.keycloakAdminPassword,
       STACK_CARD_PATH: paths.card,
+      // Empty when there is none, so that one set in the launcher's environment cannot slip through.
+      MCP_UPSTREAMS_FILE: settings.upstreamsFile ?? '',
     },
     cwd: REPO_ROOT,
     logFile: join(paths.logs, 'seed.log'),
@@ -116,7 +118,12 @@ export function janitorSpec(settings: Settings, secrets: StackSecrets): ChildSpe
   };
 }
 
-export function mcpServerEnv(settings: Settings, secrets: StackSecrets): NodeJS.ProcessEnv {
+/** `gateway`: the token-exchange client the seed made (stack card `gateway`), when an upstream needs one. */
+export function mcpServerEnv(
+  settings: Settings,
+  secrets: StackSecrets,
+  gateway?: { clientId: string; clientSecret: string },
+): NodeJS.ProcessEnv {
   return {
     MCP_HOST: '127.0.0.1',
     MCP_PORT: String(settings.ports.mcp),
@@ -127,16 +134,26 @@ export function mcpServerEnv(settings: Settings, secrets: StackSecrets): NodeJS.
     VALKEY_URL: valkeyUrlWithPassword(settings.ports.valkey, secrets.valkeyPassword),
     MCP_METRICS_PORT: String(settings.ports.mcpMetrics),
     MCP_METRICS_HOST: '127.0.0.1',
+    MCP_UPSTREAMS_FILE: settings.upstreamsFile ?? '',
+    ...(gateway && {
+      MCP_GATEWAY_CLIENT_ID: gateway.clientId,
+      MCP_GATEWAY_CLIENT_SECRET: gateway.clientSecret,
+    }),
   };
 }
 
-export function mcpServerSpec(settings: Settings, secrets: StackSecrets): ChildSpec {
+export function mcpServerSpec(
+  settings: Settings,
+  secrets: StackSecrets,
+  gateway?: { clientId: string; clientSecret: string },
+): ChildSpec {
   const paths = stackPaths(settings.stackDir);
   return {
     name: 'MCP server',
     command: process.execPath,
     args: [SEMI_SPACE_NODE_OPTION, '--import', 'tsx', join(REPO_ROOT, 'mcp-server', 'src', 'main.ts')],
-    env: { ...process.env, ...MALLOC_ENV, ...mcpServerEnv(settings, secrets) },
+    env: { ...process.env, ...MALLOC_ENV, ...mcpServerEnv(settings, secrets, gateway) },
+    // The upstreams file's stdio commands name node_modules/… relative to the repository root.
     cwd: REPO_ROOT,
     logFile: join(paths.logs, 'mcp-server.log'),
   };

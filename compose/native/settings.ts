@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from './paths.ts';
+import { DEFAULT_UPSTREAMS_FILE, REPO_ROOT } from './paths.ts';
 
 export class SettingsError extends Error {
   readonly code = 'settings_invalid';
@@ -50,6 +50,9 @@ const schema = z.object({
     .int()
     .min(10, 'KC_START_TIMEOUT_SECONDS must be at least 10')
     .default(240),
+  // The gateway's upstreams (mcp-server/src/gateway/upstreamsFile.ts), for the seed and the MCP server alike.
+  // Unset: the repository's compose/gateway/upstreams.yaml; empty: no upstreams, only the built-in tools.
+  MCP_UPSTREAMS_FILE: z.string().optional(),
   STACK_DIR: z.string().min(1).default(join(REPO_ROOT, '.stack')),
   STACK_CACHE_DIR: z.string().min(1).optional(),
   XDG_CACHE_HOME: z.string().optional(),
@@ -74,6 +77,8 @@ export interface Settings {
   stackDir: string;
   cacheDir: string;
   javaHome: string | undefined;
+  /** Absolute path of the upstreams file given to the seed and the MCP server; undefined: none. */
+  upstreamsFile: string | undefined;
   /** Public URLs: what browsers and MCP clients use, and what tokens carry. */
   keycloakUrl: string;
   issuer: string;
@@ -117,6 +122,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       e.STACK_CACHE_DIR ?? join(e.XDG_CACHE_HOME ?? join(e.HOME, '.cache'), 'mcp-keycloak-stack'),
     ),
     javaHome: e.JAVA_HOME,
+    upstreamsFile:
+      e.MCP_UPSTREAMS_FILE === undefined
+        ? DEFAULT_UPSTREAMS_FILE
+        : e.MCP_UPSTREAMS_FILE.trim() === ''
+          ? undefined
+          : resolve(e.MCP_UPSTREAMS_FILE),
     keycloakUrl,
     issuer: `${keycloakUrl}/realms/${e.KEYCLOAK_REALM}`,
     mcpUrl: `${mcpBase}/mcp`,

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cardUpstreams } from '@mcp-keycloak-stack/seed/cardUpstreams';
 import { readStackCard, writeStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { ensureKeycloakDist } from './keycloakDist.ts';
 import { prepareKeycloakHome } from './keycloakHome.ts';
@@ -20,6 +21,7 @@ import { writeValkeyConfig } from './valkeyConfig.ts';
 import type { SupervisedService } from './supervisor.ts';
 import { janitorSpec, keycloakSpec, mcpServerEnv, mcpServerSpec, seedSpec, valkeySpec } from './services.ts';
 import type { Settings } from './settings.ts';
+import { loadUpstreams } from './upstreams.ts';
 
 const VALKEY_READY_MS = 20_000;
 const MCP_READY_MS = 30_000;
@@ -73,6 +75,7 @@ export async function startStack(
         `no file in ${REALM_EXPORT_DIR} defines realm "${settings.realm}" (KEYCLOAK_REALM)`,
       );
     }
+    const upstreams = loadUpstreams(settings);
     const java = await findJava(settings.javaHome);
     const valkeyServer = await findValkeyServer().catch(async (error: unknown) => {
       if (!(error instanceof LaunchError) || !(await provisionWithApt(INSTALL_SCRIPT, say))) throw error;
@@ -125,6 +128,7 @@ export async function startStack(
       mcpUrl: settings.mcpUrl,
       mcpHealthUrl: `http://127.0.0.1:${settings.ports.mcp}/healthz`,
       resourceMetadataUrl: settings.resourceMetadataUrl,
+      upstreams: cardUpstreams(settings.mcpUrl, upstreams),
       valkeyUrl: serverEnv.VALKEY_URL as string,
       users: previous?.users ?? [],
       clients: previous?.clients ?? {},
@@ -138,7 +142,6 @@ export async function startStack(
       valkey: valkeySpec(settings, valkeyServer.path),
       keycloak: keycloakSpec(settings, keycloakHome, secrets, settings.javaHome),
       janitor: janitorSpec(settings, secrets),
-      mcp: mcpServerSpec(settings, secrets),
     };
     const checks = {
       valkey: valkeyPing(settings.ports.valkey, secrets.valkeyPassword),
@@ -181,8 +184,10 @@ export async function startStack(
     });
     timings.seed = seeded.ms;
 
+    // After the seed: it writes the gateway's token-exchange client into the card when an upstream needs one.
+    const mcpSpec = mcpServerSpec(settings, secrets, (await readStackCard(paths.card))?.gateway);
     const janitor = await track(await ManagedChild.start(specs.janitor));
-    const mcp = await track(await ManagedChild.start(specs.mcp));
+    const mcp = await track(await ManagedChild.start(mcpSpec));
     const mcpReady = await phase('MCP server ready', () =>
       waitUntilReady({
         name: 'MCP server',
@@ -213,7 +218,7 @@ export async function startStack(
         readyTimeoutMs: settings.keycloakStartTimeoutMs,
       },
       { spec: specs.janitor, child: janitor, readyTimeoutMs: 0 },
-      { spec: specs.mcp, child: mcp, ready: checks.mcp, readyTimeoutMs: MCP_READY_MS },
+      { spec: mcpSpec, child: mcp, ready: checks.mcp, readyTimeoutMs: MCP_READY_MS },
     ];
     return { children, services, card: ready, timings, stop };
   } catch (error) {

@@ -8,6 +8,10 @@ export function printSummary(card: StackCard, cardPath: string, timings: Record<
     '',
     `MCP server    ${card.mcpUrl}`,
     `  metadata    ${card.resourceMetadataUrl}`,
+    // The gateway's upstreams (the built-in tools, first, are the lines above).
+    ...(card.upstreams ?? [])
+      .slice(1)
+      .map((u) => `  upstream    ${u.mcpUrl}  (${u.name}; scope ${u.scopes.join(' ')})`),
     `Keycloak      ${card.keycloakUrl}  (realm ${card.realm}, issuer ${card.issuer})`,
     `  admin UI    ${card.keycloakUrl}/admin  (bootstrap admin credentials: .stack/secrets.json)`,
     `Valkey        ${redactValkeyUrl(card.valkeyUrl)}`,

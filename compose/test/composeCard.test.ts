@@ -26,6 +26,26 @@ describe('composeCard', () => {
     assert.deepEqual(card.users, []);
   });
 
+  it('lists the built-in tools, then each upstream, with URLs on the public MCP origin', () => {
+    assert.deepEqual(composeCard(env, undefined).upstreams, [
+      {
+        name: 'builtin',
+        mcpUrl: 'https://localhost:3443/mcp',
+        resourceMetadataUrl: 'https://localhost:3443/.well-known/oauth-protected-resource/mcp',
+        scopes: ['mcp:tools'],
+      },
+    ]);
+    const card = composeCard(env, undefined, [
+      { name: 'everything', path: '/mcp/everything', scopes: ['mcp:everything'] },
+    ]);
+    assert.deepEqual(card.upstreams?.[1], {
+      name: 'everything',
+      mcpUrl: 'https://localhost:3443/mcp/everything',
+      resourceMetadataUrl: 'https://localhost:3443/.well-known/oauth-protected-resource/mcp/everything',
+      scopes: ['mcp:everything'],
+    });
+  });
+
   it('keeps the users and clients of an earlier card, so re-runs keep their passwords', () => {
     const previous = composeCard(env, undefined);
     previous.users = [{ username: 'alice', password: 'kept-password-1', roles: ['mcp-admin'] }];

@@ -58,9 +58,9 @@ describe('docker-compose.yml: the MCP server gets every variable of mcp-server/s
 
   it('takes every value from .env except the container-side ones compose sets itself', () => {
     assert.ok(environment);
-    // Listen address and port inside the container, the public issuer (from KC_PUBLIC_URL and KEYCLOAK_REALM)
-    // and the internal service names: .env.example's header says so.
-    const own = ['MCP_HOST', 'MCP_PORT', 'OIDC_ISSUER', 'OIDC_JWKS_URL', 'VALKEY_URL'];
+    // Listen address and port inside the container, the public issuer (from KC_PUBLIC_URL and KEYCLOAK_REALM),
+    // the internal service names and the mounted upstreams file: .env.example's header says so.
+    const own = ['MCP_HOST', 'MCP_PORT', 'OIDC_ISSUER', 'OIDC_JWKS_URL', 'VALKEY_URL', 'MCP_UPSTREAMS_FILE'];
     assert.deepEqual(notFromEnvFile(environment, own), []);
   });
 
@@ -84,9 +84,15 @@ describe('docker-compose.yml: the seed gets every variable of seed/src/config.ts
     assert.deepEqual(missing, [], `docker-compose.yml seed.environment lacks ${missing.join(', ')}`);
   });
 
-  it('takes every seed value from .env except the internal URL, the admin and the card', () => {
+  it('takes every seed value from .env except the internal URL, the admin, the card and the upstreams file', () => {
     assert.ok(environment);
-    const own = ['KEYCLOAK_URL', 'KEYCLOAK_ADMIN_USERNAME', 'KEYCLOAK_ADMIN_PASSWORD', 'STACK_CARD_PATH'];
+    const own = [
+      'KEYCLOAK_URL',
+      'KEYCLOAK_ADMIN_USERNAME',
+      'KEYCLOAK_ADMIN_PASSWORD',
+      'STACK_CARD_PATH',
+      'MCP_UPSTREAMS_FILE',
+    ];
     const seedOnly = new Map(
       [...environment].filter(([k]) => (SEED_VARIABLES as readonly string[]).includes(k)),
     );
@@ -105,6 +111,23 @@ describe('.env.example: what compose reads from it', () => {
     const example = await readRepoFile('.env.example');
     const bad = example.split('\n').filter((line) => /^[A-Za-z_][A-Za-z0-9_]*=\s*#/.test(line));
     assert.deepEqual(bad, []);
+  });
+});
+
+describe('docker-compose.yml: the upstreams file', () => {
+  const file = parseYaml(compose) as {
+    services: Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
+  };
+
+  it('is mounted read-only where MCP_UPSTREAMS_FILE points, in the seed and the MCP server alike', () => {
+    for (const service of ['seed', 'mcp-server']) {
+      const target = file.services[service]?.environment?.MCP_UPSTREAMS_FILE;
+      assert.ok(target, `${service}: MCP_UPSTREAMS_FILE`);
+      assert.ok(
+        file.services[service]?.volumes?.includes(`./compose/gateway/upstreams.yaml:${target}:ro`),
+        `${service} mounts compose/gateway/upstreams.yaml at ${target}, read-only`,
+      );
+    }
   });
 });
 

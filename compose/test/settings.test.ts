@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../native/paths.ts';
+import { mcpServerEnv, mcpServerSpec, seedSpec } from '../native/services.ts';
 import { loadSettings, SettingsError } from '../native/settings.ts';
 
 describe('launcher settings', () => {
@@ -40,5 +43,35 @@ describe('launcher settings', () => {
 
   it('refuses two services on one port', () => {
     assert.throws(() => loadSettings({ MCP_PORT: '8080' }), /must all differ/);
+  });
+
+  it('upstreams file: the repository’s by default, an absolute path when given, none when empty', () => {
+    assert.equal(loadSettings({}).upstreamsFile, join(REPO_ROOT, 'compose', 'gateway', 'upstreams.yaml'));
+    assert.equal(
+      loadSettings({ MCP_UPSTREAMS_FILE: 'my/upstreams.yaml' }).upstreamsFile,
+      resolve('my/upstreams.yaml'),
+    );
+    assert.equal(loadSettings({ MCP_UPSTREAMS_FILE: '' }).upstreamsFile, undefined);
+  });
+
+  it('the seed and the MCP server get the same upstreams file, the server the gateway client once seeded', () => {
+    const secrets = {
+      keycloakAdminUsername: 'admin',
+      keycloakAdminPassword: 'x'.repeat(16),
+      valkeyPassword: 'v',
+    };
+    const settings = loadSettings({ MCP_UPSTREAMS_FILE: '/etc/u.yaml' });
+    assert.equal(seedSpec(settings, secrets).env?.MCP_UPSTREAMS_FILE, '/etc/u.yaml');
+    const server = mcpServerSpec(settings, secrets);
+    assert.equal(server.env?.MCP_UPSTREAMS_FILE, '/etc/u.yaml');
+    // The default file's stdio commands are relative (node_modules/…).
+    assert.equal(server.cwd, REPO_ROOT);
+    assert.equal(mcpServerEnv(settings, secrets).MCP_GATEWAY_CLIENT_ID, undefined);
+    const gateway = { clientId: 'mcp-gateway', clientSecret: 's3cret' };
+    assert.equal(mcpServerEnv(settings, secrets, gateway).MCP_GATEWAY_CLIENT_SECRET, 's3cret');
+    // None: an empty value, so one in the launcher's own environment does not reach them.
+    const none = loadSettings({ MCP_UPSTREAMS_FILE: '' });
+    assert.equal(seedSpec(none, secrets).env?.MCP_UPSTREAMS_FILE, '');
+    assert.equal(mcpServerEnv(none, secrets).MCP_UPSTREAMS_FILE, '');
   });
 });

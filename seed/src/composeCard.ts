@@ -6,6 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SeedError } from './errors.ts';
 import { readStackCard, writeStackCard, type StackCard } from './stackCard.ts';
+import { cardUpstreams, resourceMetadataUrlOf, type UpstreamRef } from './upstreams/cardUpstreams.ts';
+import { readUpstreams } from './upstreams/readUpstreams.ts';
 
 const trim = (url: string) => url.replace(/\/+$/, '');
 
@@ -21,8 +23,15 @@ function publicUrl(env: NodeJS.ProcessEnv, name: string): string {
   return trim(value);
 }
 
-/** Builds the compose card from the STACK_PUBLIC_* variables docker-compose.yml passes to the seed. */
-export function composeCard(env: NodeJS.ProcessEnv, previous: StackCard | undefined): StackCard {
+/**
+ * Builds the compose card from the STACK_PUBLIC_* variables docker-compose.yml passes to the seed; `upstreams`:
+ * those of MCP_UPSTREAMS_FILE (the mounted compose/gateway/upstreams.yaml).
+ */
+export function composeCard(
+  env: NodeJS.ProcessEnv,
+  previous: StackCard | undefined,
+  upstreams: readonly UpstreamRef[] = [],
+): StackCard {
   const realm = env.KEYCLOAK_REALM || 'mcp';
   const keycloakUrl = publicUrl(env, 'STACK_PUBLIC_KEYCLOAK_URL');
   const mcpUrl = publicUrl(env, 'STACK_PUBLIC_MCP_URL');
@@ -38,7 +47,8 @@ export function composeCard(env: NodeJS.ProcessEnv, previous: StackCard | undefi
     jwksUrl: `${keycloakUrl}/realms/${realm}/protocol/openid-connect/certs`,
     mcpUrl,
     mcpHealthUrl: `${mcp.origin}/healthz`,
-    resourceMetadataUrl: `${mcp.origin}/.well-known/oauth-protected-resource${mcp.pathname === '/' ? '' : mcp.pathname}`,
+    resourceMetadataUrl: resourceMetadataUrlOf(mcpUrl),
+    upstreams: cardUpstreams(mcpUrl, upstreams),
     valkeyUrl: publicUrl(env, 'STACK_PUBLIC_VALKEY_URL'),
     users: previous?.users ?? [],
     clients: previous?.clients ?? {},
@@ -51,7 +61,8 @@ export async function writeComposeCard(env: NodeJS.ProcessEnv = process.env): Pr
   if (env.STACK_MODE !== 'compose') return;
   const cardPath = env.STACK_CARD_PATH || '.stack/stack.json';
   const previous = await readStackCard(cardPath).catch(() => undefined);
-  await writeStackCard(cardPath, composeCard(env, previous));
+  const upstreams = readUpstreams(env.MCP_UPSTREAMS_FILE?.trim() || undefined, env);
+  await writeStackCard(cardPath, composeCard(env, previous, upstreams));
   const secretsPath = join(dirname(cardPath), 'secrets.json');
   const existing = await readFile(secretsPath, 'utf8').catch(() => undefined);
   const secrets = {

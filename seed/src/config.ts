@@ -66,6 +66,8 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'SEED_LIBRECHAT_SERVER_NAME may hold letters, digits, _ and - only')
     .default('mcp-keycloak-stack'),
+  /** The gateway's upstreams file (YAML or JSON, mcp-server/src/gateway/upstreamsFile.ts); unset: no upstreams. */
+  MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
   SEED_MCP_REMOTE_PORT: z.coerce
     .number({ error: 'SEED_MCP_REMOTE_PORT must be a TCP port number' })
     .int()

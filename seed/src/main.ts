@@ -3,6 +3,7 @@
 //   npm run seed -- configs [host]   print the ready-to-paste host configurations only
 //   npm run seed -- keys …           signing-key rotation (see `npm run seed -- keys help`)
 //   npm run seed -- prune-clients    delete self-registered clients unused for a day (--unused-for, --every)
+//   npm run seed -- upstreams        the realm side of MCP_UPSTREAMS_FILE only (--file, --base-url)
 import { httpStatusOf } from './adminSession.ts';
 import { loadSeedConfig } from './config.ts';
 import { writeComposeCard } from './composeCard.ts';
@@ -13,6 +14,7 @@ import { runKeysCommand } from './keys/command.ts';
 import { seed } from './seed.ts';
 import { readStackCard } from './stackCard.ts';
 import { withStackDefaults } from './stackEnv.ts';
+import { runUpstreamsCommand } from './upstreams/command.ts';
 
 const say = (line: string) => console.log(`[seed] ${line}`);
 
@@ -22,7 +24,7 @@ try {
   const config = loadSeedConfig(env);
   if (command === 'seed') {
     await writeComposeCard(env); // compose only (STACK_MODE=compose): the card the native launcher would write
-    const card = await seed(config, say);
+    const card = await seed(config, say, env);
     console.log(renderHostConfigs(card, { only: undefined }));
     say(`done; passwords and the client secret are in ${config.STACK_CARD_PATH} (mode 0600)`);
   } else if (command === 'configs') {
@@ -33,10 +35,12 @@ try {
     await runKeysCommand(config, rest, say);
   } else if (command === 'prune-clients') {
     await runPruneCommand(config, rest, say);
+  } else if (command === 'upstreams') {
+    await runUpstreamsCommand(config, rest, env, say);
   } else {
     throw new SeedError(
       'config_invalid',
-      `unknown command "${command}" (seed, configs, keys, prune-clients)`,
+      `unknown command "${command}" (seed, configs, keys, prune-clients, upstreams)`,
     );
   }
 } catch (error) {

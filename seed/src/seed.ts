@@ -1,5 +1,6 @@
-// Users, roles and clients in the realm imported from realm-export/, results merged into the stack card.
-// Idempotent: a re-run converges to the same state and the same passwords (taken from the card it wrote).
+// Users, roles and clients in the realm imported from realm-export/, then the upstreams' scopes (MCP_UPSTREAMS_FILE,
+// upstreams/seedUpstreams.ts); results merged into the stack card. Idempotent: a re-run converges to the same
+// state and the same passwords (taken from the card it wrote).
 import type { SeedConfig } from './config.ts';
 import { openAdminSession } from './adminSession.ts';
 import { ADMIN_ROLE } from './contracts.ts';
@@ -8,13 +9,19 @@ import { guardMasterRealm } from './guardMasterRealm.ts';
 import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
 import { ensureM2mClient } from './clients/ensureM2mClient.ts';
 import { ensurePublicClient } from './clients/ensurePublicClient.ts';
-import { consoleClient, hostPreset, type PresetOptions } from './clients/presets.ts';
+import { CONSOLE_CLIENT_ID, consoleClient, hostPreset, type PresetOptions } from './clients/presets.ts';
 import { SeedError } from './errors.ts';
 import { generateSecret } from './passwords.ts';
 import { readStackCard, updateStackCard, type StackCard } from './stackCard.ts';
+import { readUpstreams } from './upstreams/readUpstreams.ts';
+import { seedUpstreams } from './upstreams/seedUpstreams.ts';
 import { waitForKeycloak } from './waitForKeycloak.ts';
 
-export async function seed(config: SeedConfig, say: (line: string) => void): Promise<StackCard> {
+export async function seed(
+  config: SeedConfig,
+  say: (line: string) => void,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<StackCard> {
   const card = await readStackCard(config.STACK_CARD_PATH);
   if (!card) {
     throw new SeedError(
@@ -22,6 +29,8 @@ export async function seed(config: SeedConfig, say: (line: string) => void): Pro
       `no stack card at ${config.STACK_CARD_PATH}: the launcher writes it before the seed runs (STACK_CARD_PATH)`,
     );
   }
+  // Read before Keycloak is touched: a broken file fails the seed with nothing half-done.
+  const upstreams = readUpstreams(config.MCP_UPSTREAMS_FILE, env);
   await waitForKeycloak(config.KEYCLOAK_URL, config.SEED_WAIT_SECONDS, say);
   const admin = await openAdminSession(config);
   const scopeIds = await checkRealm(admin, config.KEYCLOAK_REALM);
@@ -76,8 +85,25 @@ export async function seed(config: SeedConfig, say: (line: string) => void): Pro
     );
   }
 
+  const upstreamResult = await seedUpstreams(
+    admin,
+    {
+      upstreams,
+      builtinUrl: card.mcpUrl,
+      publicClients: publicClientIds(config),
+      m2mClientId: config.SEED_M2M_CLIENT_ID,
+    },
+    say,
+  );
+
+  if (!config.MCP_UPSTREAMS_FILE) say('upstreams: MCP_UPSTREAMS_FILE is not set: none seeded');
+
   return updateStackCard(config.STACK_CARD_PATH, (current) => ({
     ...current,
+    // Without a file the card's list stays as its writer (launcher, compose) made it: a by-hand run that was not
+    // given the file must not make the card deny upstreams the running server has.
+    ...(config.MCP_UPSTREAMS_FILE && { upstreams: upstreamResult.upstreams }),
+    ...(upstreamResult.gateway && { gateway: upstreamResult.gateway }),
     users,
     clients: {
       ...current.clients,
@@ -94,4 +120,12 @@ export function presetOptions(config: SeedConfig): PresetOptions {
     librechatServerName: config.SEED_LIBRECHAT_SERVER_NAME,
     mcpRemotePort: config.SEED_MCP_REMOTE_PORT,
   };
+}
+
+/** The public clients the seed manages (console, host presets): each may ask for every upstream scope. */
+export function publicClientIds(config: SeedConfig): string[] {
+  return [
+    CONSOLE_CLIENT_ID,
+    ...config.SEED_PRESETS.map((n) => hostPreset(n, presetOptions(config)).clientId),
+  ];
 }

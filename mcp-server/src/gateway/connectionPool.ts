@@ -5,6 +5,7 @@
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { UpstreamConnection } from './upstreamConnection.ts';
+import { UpstreamError } from './upstreamError.ts';
 import type { UpstreamSpec } from './upstreamsFile.ts';
 
 export const SHARED = 'shared';
@@ -38,16 +39,27 @@ export function connectionPool(spec: UpstreamSpec, logger: Logger): ConnectionPo
       if (key === SHARED) return;
       for (const listener of listeners.get(key) ?? []) listener(notification);
     };
-    const connection = new UpstreamConnection(spec, log, deliver);
     if (connections.size >= cap) evictLeastRecentlyUsed();
+    const connection = new UpstreamConnection(spec, log, deliver);
     connections.set(key, connection);
     return connection;
   }
 
+  /** Makes room by stopping the least recently used idle process; a process with a call running is kept. */
   function evictLeastRecentlyUsed(): void {
     let oldest: [string, UpstreamConnection] | undefined;
-    for (const entry of connections) if (!oldest || entry[1].lastUsed < oldest[1].lastUsed) oldest = entry;
-    if (!oldest) return;
+    for (const entry of connections) {
+      if (entry[1].inFlight > 0) continue;
+      if (!oldest || entry[1].lastUsed < oldest[1].lastUsed) oldest = entry;
+    }
+    if (!oldest) {
+      // Every process is serving a call: the newcomer waits, nobody's running call is cut off.
+      throw new UpstreamError(
+        'upstream_unavailable',
+        spec.name,
+        `is at capacity (${cap} processes busy); retry shortly`,
+      );
+    }
     log.warn({ processes: connections.size }, 'process cap reached: stopping the least recently used one');
     stop(oldest[0]);
   }

@@ -18,11 +18,14 @@ import type { AuditOutcome } from './audit.ts';
 import type { ConnectionPool } from './connectionPool.ts';
 import type { GatewaySession } from './gatewaySessions.ts';
 import type { ToolPolicy } from './toolPolicy.ts';
+import type { UpstreamConnection } from './upstreamConnection.ts';
 import { UpstreamError } from './upstreamError.ts';
 
 export interface ForwardInput {
   request: JSONRPCRequest;
   session: GatewaySession;
+  /** The session's upstream connection (pool.get(session.key), resolved by the route). */
+  connection: UpstreamConnection;
   pool: ConnectionPool;
   policy: ToolPolicy;
   token: VerifiedToken;
@@ -50,7 +53,7 @@ export async function forward(ctx: ParameterizedContext, input: ForwardInput): P
   const started = performance.now();
   let outcome: AuditOutcome;
   try {
-    const result = await pool.get(session.key).request(request.method, params, {
+    const result = await input.connection.request(request.method, params, {
       signal: controller.signal,
       ...(progressToken === undefined
         ? {}

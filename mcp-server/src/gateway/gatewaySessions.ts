@@ -3,7 +3,6 @@
 // the caller (connectionPool.ts). Another subject presenting the id gets "not found", like a stranger's guess.
 // Kept in this process's memory: replicas behind a load balancer need sticky routing for gateway upstreams.
 import { randomBytes } from 'node:crypto';
-import type { JSONRPCNotification } from '@modelcontextprotocol/sdk/types.js';
 
 export interface GatewaySession {
   readonly id: string;
@@ -13,8 +12,6 @@ export interface GatewaySession {
   lastUsed: number;
   /** The caller's requests in flight, by their JSON-RPC id: cancellation reaches only these. */
   readonly inflight: Map<string, AbortController>;
-  /** Open SSE answers of this session, where upstream notifications outside a call are delivered. */
-  readonly streams: Set<(notification: JSONRPCNotification) => void>;
 }
 
 export interface GatewaySessions {
@@ -85,7 +82,6 @@ export function gatewaySessions(
         key: keyFor(id),
         lastUsed: Date.now(),
         inflight: new Map(),
-        streams: new Set(),
       };
       sessions.set(id, session);
       return session;

@@ -49,6 +49,8 @@ export class UpstreamConnection {
   lastProblem: string | undefined;
   restarts = 0;
   lastUsed = Date.now();
+  /** Requests sent and not yet answered: a busy connection is never stopped to make room (connectionPool). */
+  inFlight = 0;
   /**
    * The caller's identity for the upstream's own API (identity: token-exchange): a header sent with every
    * HTTP request of this session. Set by the route before each forwarded request; never the caller's token.
@@ -105,6 +107,7 @@ export class UpstreamConnection {
     options: ForwardOptions,
   ): Promise<Result> {
     const client = await this.ready();
+    this.inFlight += 1;
     try {
       return await client.request({ method, ...(params ? { params } : {}) } as never, ResultSchema, {
         signal: options.signal,
@@ -118,6 +121,7 @@ export class UpstreamConnection {
       if (error instanceof StreamableHTTPError && error.code === 404) this.lose('its session ended');
       throw error;
     } finally {
+      this.inFlight -= 1;
       this.lastUsed = Date.now();
     }
   }
@@ -133,6 +137,15 @@ export class UpstreamConnection {
     clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = undefined;
+    // MCP spec §Session Management: a client that no longer needs its session SHOULD DELETE it; bounded so a
+    // hung upstream cannot hold up a caller's DELETE or the gateway's shutdown.
+    const transport = client?.transport;
+    if (transport instanceof StreamableHTTPClientTransport) {
+      await Promise.race([
+        transport.terminateSession().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+      ]);
+    }
     await client?.close().catch(() => {});
   }
 

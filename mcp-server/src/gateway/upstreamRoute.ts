@@ -26,6 +26,8 @@ import type { GatewaySession, GatewaySessions } from './gatewaySessions.ts';
 import { initializeAnswer } from './initializeAnswer.ts';
 import type { ToolPolicy } from './toolPolicy.ts';
 import type { ExchangeToken } from './tokenExchange.ts';
+import type { UpstreamConnection } from './upstreamConnection.ts';
+import { UpstreamError } from './upstreamError.ts';
 import { lendIdentity } from './upstreamIdentity.ts';
 import type { UpstreamSpec } from './upstreamsFile.ts';
 
@@ -138,35 +140,34 @@ export function upstreamRoute(options: UpstreamRouteOptions): UpstreamRoute {
       return;
     }
 
+    const sessionFor = isInitialize
+      ? sessions.open(token.subject, (id) => pool.keyFor(token.subject, id))
+      : (session as GatewaySession); // every request but initialize has one (sessionOf)
+    const connection = connectionOf(sessionFor.key);
+    const problem =
+      typeof connection === 'string'
+        ? connection
+        : await lendIdentity(spec, options.exchange, ctx.get('authorization'), connection);
+    if (problem !== undefined || typeof connection === 'string') {
+      if (isInitialize) sessions.end(sessionFor);
+      audit?.done('unavailable');
+      ctx.status = 200;
+      ctx.body = { jsonrpc: '2.0', id: request.id, error: { code: SERVER_ERROR, message: problem } };
+      return;
+    }
     if (isInitialize) {
-      const opened = sessions.open(token.subject, (id) => pool.keyFor(token.subject, id));
-      const connection = pool.get(opened.key);
-      const noIdentity = await lendIdentity(spec, options.exchange, ctx.get('authorization'), connection);
-      const answer = noIdentity
-        ? { jsonrpc: '2.0' as const, id: request.id, error: { code: SERVER_ERROR, message: noIdentity } }
-        : await initializeAnswer(connection, request);
+      const opened = sessionFor;
+      const answer = await initializeAnswer(connection, request);
       if ('error' in answer) sessions.end(opened);
       else ctx.set('Mcp-Session-Id', opened.id);
       ctx.status = 200;
       ctx.body = answer;
       return;
     }
-    const current = session as GatewaySession; // every request but initialize has one (sessionOf)
-    const noIdentity = await lendIdentity(
-      spec,
-      options.exchange,
-      ctx.get('authorization'),
-      pool.get(current.key),
-    );
-    if (noIdentity) {
-      audit?.done('unavailable');
-      ctx.status = 200;
-      ctx.body = { jsonrpc: '2.0', id: request.id, error: { code: SERVER_ERROR, message: noIdentity } };
-      return;
-    }
     const outcome = await forward(ctx, {
       request,
-      session: current,
+      session: sessionFor,
+      connection,
       pool,
       policy,
       token,
@@ -175,6 +176,16 @@ export function upstreamRoute(options: UpstreamRouteOptions): UpstreamRoute {
     });
     audit?.done(outcome);
   };
+
+  /** The key's upstream connection, or why there is none (every process busy: connectionPool.ts). */
+  function connectionOf(key: string): UpstreamConnection | string {
+    try {
+      return pool.get(key);
+    } catch (error) {
+      if (error instanceof UpstreamError) return error.message;
+      throw error;
+    }
+  }
 
   function notify(session: GatewaySession, notification: JSONRPCNotification): void {
     if (notification.method === 'notifications/cancelled') {
@@ -185,8 +196,9 @@ export function upstreamRoute(options: UpstreamRouteOptions): UpstreamRoute {
     }
     // The gateway initialized the upstream session itself; anything else (roots/list_changed) goes through.
     if (notification.method === 'notifications/initialized') return;
-    pool
-      .get(session.key)
+    const connection = connectionOf(session.key);
+    if (typeof connection === 'string') return;
+    connection
       .notify(notification.method, notification.params as Record<string, unknown> | undefined)
       .catch(() => {});
   }

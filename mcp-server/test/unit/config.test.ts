@@ -37,6 +37,8 @@ describe('loadConfig', () => {
         jwksCooldownSeconds: 30,
         tokenCacheSize: 10_000,
         tokenValidation: 'jwt',
+        tokenExchange: null,
+        upstreams: [],
         introspection: null,
         rateLimit: 600,
         rateLimitWindowSeconds: 60,

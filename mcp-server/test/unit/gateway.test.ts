@@ -193,6 +193,9 @@ describe('gateway (stdio upstream, local issuer)', () => {
     // The SDK client runs notification handlers a microtask later than the response, so the last report,
     // when it shares a network read with the response, can find its handler gone: assert the early ones.
     assert.equal(seen[0], 1);
-    assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => a - b),
+    );
   });
 });

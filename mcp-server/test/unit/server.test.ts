@@ -89,6 +89,7 @@ describe('graceful stop', () => {
         MCP_METRICS_PORT: '0', // beside a running stack, whose server holds the default 9464
         OIDC_JWKS_URL: 'http://127.0.0.1:9/certs',
         MCP_SHUTDOWN_GRACE_SECONDS: '600',
+        MCP_RESOURCE_URL: 'http://localhost:3000/mcp', // the caller's audience
       }),
       logger: memoryLogger().logger,
       overrides: { store, verifier: Object.assign(async () => caller, { checkKeys: async () => {} }) },
@@ -181,6 +182,7 @@ describe('a request body that never finishes (MCP_BODY_TIMEOUT_SECONDS)', () => 
         MCP_PORT: '0',
         MCP_METRICS_PORT: '0',
         MCP_BODY_TIMEOUT_SECONDS: '1',
+        MCP_RESOURCE_URL: 'http://localhost:3000/mcp', // the caller's audience
         OIDC_JWKS_URL: 'http://127.0.0.1:9/certs',
       }),
       logger: memoryLogger().logger,

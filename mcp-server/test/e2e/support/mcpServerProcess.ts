@@ -8,6 +8,10 @@ import { REPO_ROOT } from './stack.ts';
 
 export interface McpServerProcess {
   baseUrl: string;
+  /** The server's process id (its stdio upstreams are its children). */
+  pid: number;
+  /** Everything it wrote so far, stdout and stderr (JSON log lines, audit lines). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -70,6 +74,8 @@ export async function startMcpServer(
   }
   return {
     baseUrl,
+    pid: child.pid as number,
+    output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

@@ -66,3 +66,32 @@ export async function createIntrospectionClient(
   const secret = (await admin.clients.getClientSecret({ id })).value ?? '';
   return { clientId, clientSecret: secret, remove: () => admin.clients.del({ id }) };
 }
+
+/**
+ * A public client (code + PKCE, loopback redirect) that may ask for each of `optionalScopes` (the gateway's
+ * upstream scopes, mcp:admin), with mcp:tools by default as the seed's own public clients have it.
+ */
+export async function createPublicClientWithScopes(
+  card: StackCard,
+  redirectUri: string,
+  optionalScopes: readonly string[],
+): Promise<{ clientId: string; remove(): Promise<void> }> {
+  const admin = await adminFor(card);
+  const clientId = `it-gateway-${crypto.randomUUID().slice(0, 8)}`;
+  const { id } = await admin.clients.create({
+    clientId,
+    publicClient: true,
+    standardFlowEnabled: true,
+    directAccessGrantsEnabled: false,
+    redirectUris: [redirectUri],
+    attributes: { 'pkce.code.challenge.method': 'S256' },
+  });
+  const tools = await scopeId(admin, 'mcp:tools');
+  await admin.clients.delOptionalClientScope({ id, clientScopeId: tools }).catch(() => {});
+  await admin.clients.addDefaultClientScope({ id, clientScopeId: tools }).catch(() => {});
+  const present = new Set((await admin.clients.listOptionalClientScopes({ id })).map((s) => s.name));
+  for (const name of optionalScopes.filter((n) => !present.has(n))) {
+    await admin.clients.addOptionalClientScope({ id, clientScopeId: await scopeId(admin, name) });
+  }
+  return { clientId, remove: () => admin.clients.del({ id }) };
+}
