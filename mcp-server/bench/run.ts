@@ -46,11 +46,13 @@ if (args.help) {
   --quick    3 rounds of 3 s (≈ 1.5 min) instead of 5 rounds of 8 s (≈ 5 min)
   --profile  run the auth server under node --cpu-prof; print its top functions and packages
 Environment: BENCH_DURATION_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS (32),
-BENCH_USERS (64), BENCH_NODE_FLAGS, BENCH_LOG_LEVEL (info), BENCH_VALKEY_SERVER, BENCH_RUNNER=tsx, FASTMCP_VENV`);
+BENCH_USERS (64), BENCH_PROFILE_SERVER (auth; or gateway, noauth, …), BENCH_NODE_FLAGS, BENCH_LOG_LEVEL (info), BENCH_VALKEY_SERVER, BENCH_RUNNER=tsx, FASTMCP_VENV`);
   process.exit(0);
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** The server --profile runs under the CPU profiler: `auth` unless BENCH_PROFILE_SERVER names another. */
+const PROFILED = process.env.BENCH_PROFILE_SERVER ?? 'auth';
 const ROOT = resolve(HERE, '..', '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? (args.quick ? 3 : 8));
@@ -462,6 +464,8 @@ async function main(): Promise<void> {
   const resultsDir = join(ROOT, 'bench-results');
   const profileDir = join(resultsDir, `profile-${stamp}`);
   const servers = {} as Record<Name, ServerProcess>;
+  const profileFlags = (name: Name) =>
+    args.profile && name === PROFILED ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const rounds = {} as Record<Name, Round[]>;
   const idleRssMb = {} as Record<Name, number>;
   try {
@@ -486,25 +490,25 @@ async function main(): Promise<void> {
         });
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, JSON.stringify({ upstreams: ['bench', 'bench2', 'bench3'].map(upstream) }));
-        const gateway = await startNode(name, 'server.ts', {
-          ...env,
-          BENCH_MODE: 'auth',
-          MCP_UPSTREAMS_FILE: file,
-        });
+        const gateway = await startNode(
+          name,
+          'server.ts',
+          { ...env, BENCH_MODE: 'auth', MCP_UPSTREAMS_FILE: file },
+          profileFlags(name),
+        );
         servers[name] = { ...gateway, url: `${gateway.url}/bench` };
         gatewaySessions = await openSessions(servers[name].url, gatewayTokens);
       } else {
         const modeEnv: Record<string, string> =
           name === 'auth-nocache' ? { BENCH_MODE: 'auth', OIDC_TOKEN_CACHE_SIZE: '0' } : { BENCH_MODE: name };
-        const profile = args.profile && name === 'auth' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-        servers[name] = await startNode(name, 'server.ts', { ...env, ...modeEnv }, profile);
+        servers[name] = await startNode(name, 'server.ts', { ...env, ...modeEnv }, profileFlags(name));
       }
     }
     for (const name of SERVERS)
       idleRssMb[name] = Math.round((await rssMb(servers[name].child.pid as number)) * 10) / 10;
     console.log(`[bench] RSS at start (idle): ${SERVERS.map((s) => `${s} ${idleRssMb[s]} MB`).join(', ')}`);
     console.log(
-      `[bench] ${ROUNDS} rounds of ${DURATION} s per server (warm-up ${WARMUP} s), ${CONNECTIONS} connections, ${USERS} users${args.profile ? '; auth under --cpu-prof (its figures include the profiler)' : ''}`,
+      `[bench] ${ROUNDS} rounds of ${DURATION} s per server (warm-up ${WARMUP} s), ${CONNECTIONS} connections, ${USERS} users${args.profile ? `; ${PROFILED} under --cpu-prof (its figures include the profiler)` : ''}`,
     );
     for (const name of SERVERS) {
       await sanity(servers[name].url, tokensOf(name)[0] as string, sessionsOf(name)?.[0]);
@@ -655,7 +659,7 @@ async function main(): Promise<void> {
   }
   if (profile) {
     console.log(
-      `[bench] auth CPU profile (${profile.busyMs} ms busy, ${profileDir}), top self time, share of busy time:`,
+      `[bench] ${PROFILED} CPU profile (${profile.busyMs} ms busy, ${profileDir}), top self time, share of busy time:`,
     );
     for (const f of profile.functions) console.log(`[bench]   ${String(f.share).padStart(5)} %  ${f.name}`);
     console.log('[bench] by package:');
