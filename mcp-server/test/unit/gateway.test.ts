@@ -181,6 +181,24 @@ describe('gateway (stdio upstream, local issuer)', () => {
     assert.equal(res.status, 404);
   });
 
+  it('passes resources, prompts and completions through', async () => {
+    const client = await connect(await tokenFor({}));
+    const prompts = (await client.listPrompts()).prompts.map((prompt) => prompt.name);
+    assert.ok(prompts.includes('simple-prompt'));
+    const prompt = await client.getPrompt({ name: 'simple-prompt' });
+    assert.ok(prompt.messages.length > 0);
+    const resources = (await client.listResources()).resources;
+    assert.ok(resources.length > 0);
+    const read = await client.readResource({ uri: resources[0]!.uri });
+    assert.ok(read.contents.length > 0);
+    const completion = await client.complete({
+      ref: { type: 'ref/prompt', name: 'completable-prompt' },
+      argument: { name: 'department', value: 'E' },
+    });
+    assert.ok(Array.isArray(completion.completion.values));
+    await client.setLoggingLevel('error');
+  });
+
   it('streams progress notifications of a long call back to the caller', async () => {
     const client = await connect(await tokenFor({}));
     const seen: number[] = [];
