@@ -2,6 +2,7 @@
 // revoked token (logout, disabled user, revoked consent) to stop working at once rather than at `exp`.
 // Every request costs a round trip to the authorization server; nothing is cached, by design.
 // The token goes only to the issuer's own introspection endpoint, authenticated as a confidential client.
+import { basicAuthorization } from './basicAuthorization.ts';
 import type { JWTPayload } from 'jose';
 import { accessTokenPolicy, enforceAccessTokenPolicy, type AccessTokenPolicy } from './accessTokenPolicy.ts';
 import { AuthError } from './errors.ts';
@@ -30,9 +31,7 @@ export interface IntrospectionOptions {
  * (payload `typ` Bearer, allowed clients, service accounts, lifetime cap). NOT validated locally: the signature (the AS vouches for the token).
  */
 export function createIntrospectionVerifier(options: IntrospectionOptions): AccessTokenVerifier {
-  const basic = Buffer.from(
-    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
-  ).toString('base64');
+  const authorization = basicAuthorization(options.clientId, options.clientSecret);
   const report = options.onOutcome ?? (() => {});
   const policy = options.policy ?? accessTokenPolicy({});
   const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
@@ -43,7 +42,7 @@ export function createIntrospectionVerifier(options: IntrospectionOptions): Acce
       response = await fetch(options.url, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${basic}`,
+          authorization,
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },

@@ -2,6 +2,7 @@
 // as its own confidential client, trades the caller's token for one whose audience is an upstream's own API.
 // The caller's token goes to Keycloak only, never to the upstream. Exchanged tokens are cached (keyed by the
 // SHA-256 of the caller's token and the audience, never past their `exp`). No Koa here.
+import { basicAuthorization } from '../auth/basicAuthorization.ts';
 import { TokenCache } from '../auth/tokenCache.ts';
 
 export class TokenExchangeError extends Error {
@@ -26,9 +27,7 @@ export type ExchangeToken = (subjectToken: string, audience: string) => Promise<
 const EARLY_MS = 15_000;
 
 export function tokenExchanger(options: TokenExchangeOptions): ExchangeToken {
-  const basic = Buffer.from(
-    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
-  ).toString('base64');
+  const authorization = basicAuthorization(options.clientId, options.clientSecret);
   const cache = new TokenCache<string>(options.cacheSize ?? 10_000);
 
   return async function exchange(subjectToken, audience) {
@@ -40,7 +39,7 @@ export function tokenExchanger(options: TokenExchangeOptions): ExchangeToken {
       response = await fetch(options.tokenUrl, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${basic}`,
+          authorization,
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
