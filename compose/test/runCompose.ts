@@ -7,6 +7,8 @@
 //
 // Knobs: COMPOSE_TEST_PORTS_BASE (4 → Keycloak 48080, management 49000, MCP 43000, Valkey 46379),
 // COMPOSE_TEST_BUNDLE=0 (skip the bundle round trip), COMPOSE_TEST_KEEP=1 (leave the stack up),
+// COMPOSE_TEST_COMPOSE=v2 (Compose v2 built by compose/test/setup-compose-v2.sh, as a plugin in the cache) or
+// v1 (Debian's docker-compose 1.29); `npm run test:compose` runs both, v2 first.
 // COMPOSE_CMD="docker compose" to force one Compose (default: v2 when present, else docker-compose 1.29),
 // COMPOSE_TEST_TLS=1 (the same run through compose/overlays/tls.yml: every public URL https, local CA).
 import { spawn } from 'node:child_process';
@@ -244,12 +246,28 @@ try {
     throw new StepError(`compose/engine.sh did not say which DOCKER_HOST to use:\n${engine.out}`);
   composeEnv.DOCKER_HOST = dockerHost;
 
-  compose = process.env.COMPOSE_CMD
-    ? process.env.COMPOSE_CMD.split(' ')
-    : (await run('docker', ['compose', 'version'], { env: composeEnv, capture: true, allowFail: true }))
-          .code === 0
+  const wanted = process.env.COMPOSE_TEST_COMPOSE;
+  if (wanted === 'v2') {
+    // Built from the Go module proxy and kept in the cache as a CLI plugin (compose/test/setup-compose-v2.sh).
+    const setup = await phase('Compose v2 (cached build)', () =>
+      run('bash', ['compose/test/setup-compose-v2.sh'], { capture: true }),
+    );
+    const config = /^DOCKER_CONFIG=(.+)$/m.exec(setup.out)?.[1];
+    if (!config)
+      throw new StepError(`compose/test/setup-compose-v2.sh did not say where Compose v2 is:\n${setup.out}`);
+    composeEnv.DOCKER_CONFIG = config;
+  }
+  compose =
+    wanted === 'v2'
       ? ['docker', 'compose']
-      : ['docker-compose'];
+      : wanted === 'v1'
+        ? ['docker-compose']
+        : process.env.COMPOSE_CMD
+          ? process.env.COMPOSE_CMD.split(' ')
+          : (await run('docker', ['compose', 'version'], { env: composeEnv, capture: true, allowFail: true }))
+                .code === 0
+            ? ['docker', 'compose']
+            : ['docker-compose'];
   const version = await run(compose[0] ?? '', [...compose.slice(1), 'version'], {
     env: composeEnv,
     capture: true,
