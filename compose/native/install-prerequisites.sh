@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the native stack needs on Debian 12 (bookworm), from the machine's own configured mirrors:
 #   Valkey 8 (valkey-server from bookworm-backports; redis-server from main as the fallback),
-#   a JDK 17+ and Maven (only when missing). Safe to run again: it installs only what is missing.
+#   a JDK 17+ and Maven (only when missing); for npm test also Chromium, Python's venv, slapd and ldap-utils. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 SUDO=""
@@ -55,6 +55,10 @@ have mvn || packages+=(maven)
 have chromium || packages+=(chromium)
 have python3 || packages+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
+# The directory test (seed/test/e2e/ldap.e2e.test.ts) starts its own OpenLDAP on a free port and loads it with
+# ldapadd; the package's own service is left as the package sets it up (the test never uses it).
+{ have slapd || [ -x /usr/sbin/slapd ]; } || packages+=(slapd)
+have ldapadd || packages+=(ldap-utils)
 
 if [ "${#packages[@]}" -gt 0 ]; then
   apt_update

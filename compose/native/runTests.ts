@@ -8,7 +8,7 @@ import { readStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { isAlive, readLock } from './launcherLock.ts';
 import { say, seconds } from './output.ts';
 import { INSTALL_SCRIPT, REPO_ROOT, stackPaths } from './paths.ts';
-import { provisionWithApt } from './prerequisites.ts';
+import { findOnPath, provisionWithApt } from './prerequisites.ts';
 import { httpOk } from './readiness.ts';
 import { loadSettings } from './settings.ts';
 
@@ -62,13 +62,19 @@ async function tapCounts(path: string): Promise<{ passed: number; failed: number
 
 /**
  * The client tests need Debian's Chromium, a Python venv with FastMCP, Node 22 with MCP Inspector v2 (also
- * used by the conformance test) and Claude Code's native build: provisioned here when missing, the way
- * `npm start` provisions Valkey, so `npm ci && npm test` works on a fresh machine.
+ * used by the conformance test) and Claude Code's native build, the directory test Debian's slapd and
+ * ldap-utils: provisioned here when missing, the way `npm start` provisions Valkey, so `npm ci && npm test`
+ * works on a fresh machine.
  */
 async function provisionClientTools(): Promise<void> {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(chromium) && !(await provisionWithApt(INSTALL_SCRIPT, say))) {
-    say(`no Chromium at ${chromium}: the browser tests will fail; run \`sudo bash ${INSTALL_SCRIPT}\``);
+  // The directory test runs Debian's slapd and ldap-utils (seed/test/e2e/support/slapd.ts).
+  const ldap = (await findOnPath('slapd')) && (await findOnPath('ldapadd'));
+  if ((!existsSync(chromium) || !ldap) && !(await provisionWithApt(INSTALL_SCRIPT, say))) {
+    if (!existsSync(chromium)) {
+      say(`no Chromium at ${chromium}: the browser tests will fail; run \`sudo bash ${INSTALL_SCRIPT}\``);
+    }
+    if (!ldap) say(`no slapd or ldapadd: the directory test will fail; run \`sudo bash ${INSTALL_SCRIPT}\``);
   }
   const venvScript = join(REPO_ROOT, 'mcp-server/test/clients/setup-fastmcp-venv.sh');
   if ((await run([venvScript], process.env, 'bash')) !== 0) {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PRESET_NAMES, type PresetName } from './clients/presets.ts';
 import { SeedError } from './errors.ts';
+import { checkLdapFields, LDAP_FIELDS } from './ldap/settings.ts';
 
 const url = (name: string) =>
   z
@@ -74,6 +75,8 @@ const schema = z.object({
     .min(1024, 'SEED_MCP_REMOTE_PORT must be between 1024 and 65535')
     .max(65535, 'SEED_MCP_REMOTE_PORT must be between 1024 and 65535')
     .default(3334),
+  /** The corporate directory (LDAP, Active Directory); off unless SEED_LDAP_URL is set: ldap/settings.ts. */
+  ...LDAP_FIELDS,
 });
 
 export type SeedConfig = Readonly<z.infer<typeof schema>>;
@@ -88,7 +91,7 @@ export function loadSeedConfig(env: NodeJS.ProcessEnv = process.env): SeedConfig
     const value = env[name];
     if (value !== undefined && value.trim() !== '') present[name] = value;
   }
-  const parsed = schema.safeParse(present);
+  const parsed = schema.superRefine(checkLdapFields).safeParse(present);
   if (parsed.success) return Object.freeze(parsed.data);
   const issue = parsed.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');

@@ -14,4 +14,5 @@ export type SeedErrorCode =
   | 'admin_credentials_rejected'
   | 'realm_missing'
   | 'realm_incomplete'
-  | 'keycloak_request_failed';
+  | 'keycloak_request_failed'
+  | 'ldap_unreachable';

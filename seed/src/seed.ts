@@ -6,6 +6,7 @@ import { openAdminSession } from './adminSession.ts';
 import { ADMIN_ROLE } from './contracts.ts';
 import { checkRealm, ensureRealmRole } from './ensureRealm.ts';
 import { guardMasterRealm } from './guardMasterRealm.ts';
+import { ensureLdap } from './ldap/ensureLdap.ts';
 import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
 import { ensureM2mClient } from './clients/ensureM2mClient.ts';
 import { ensurePublicClient } from './clients/ensurePublicClient.ts';
@@ -37,6 +38,7 @@ export async function seed(
   if (await guardMasterRealm(admin))
     say('master realm: brute-force protection turned on (the bootstrap admin)');
   const adminRole = await ensureRealmRole(admin, ADMIN_ROLE);
+  await ensureLdap(admin, config, adminRole, say);
 
   const previous = (username: string) => card.users.find((u) => u.username === username)?.password;
   const specs: DemoUserSpec[] = [

@@ -1,6 +1,7 @@
 // The doctor's options: the environment first (the same names the MCP server reads), then the stack card.
 import { z } from 'zod';
 import { SeedError } from '../errors.ts';
+import { ldapFromEnv } from '../ldap/settings.ts';
 import type { StackCard } from '../stackCard.ts';
 import type { DoctorOptions } from './doctor.ts';
 
@@ -57,6 +58,7 @@ export function doctorOptions(env: NodeJS.ProcessEnv, card: StackCard | undefine
     browserOrigin: new URL(e.DOCTOR_BROWSER_ORIGIN).origin,
     user,
     maxClockSkewSeconds: e.DOCTOR_MAX_CLOCK_SKEW_SECONDS,
+    ldap: ldapFromEnv(env),
     admin:
       e.KEYCLOAK_ADMIN_PASSWORD && (e.KEYCLOAK_URL ?? card?.keycloakUrl)
         ? {

@@ -13,6 +13,7 @@ import {
 } from './check.ts';
 import { clientCapacity } from './checks/capacity.ts';
 import { clock } from './checks/clock.ts';
+import { ldap } from './checks/ldap.ts';
 import { asMetadata, prm } from './checks/discovery.ts';
 import { cors, deleteProbe, pkce, registration } from './checks/registration.ts';
 import { issuerCheck, jwks, offlineAccess, serverAccepts, tokenAudience } from './checks/tokens.ts';
@@ -49,6 +50,8 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     }
   }
   for (const check of LAST) results.push(await runCheck(check, settings, facts));
+  // Only where a directory is configured: a stack without one has nothing to report.
+  if (settings.ldap) results.push(await runCheck(ldap, settings, facts));
   return results;
 }
 
