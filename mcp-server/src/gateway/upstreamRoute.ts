@@ -149,6 +149,8 @@ export function upstreamRoute(options: UpstreamRouteOptions): UpstreamRoute {
         ? connection
         : await lendIdentity(spec, options.exchange, ctx.get('authorization'), connection);
     if (problem !== undefined || typeof connection === 'string') {
+      // The caller gets the message; the operator sees it too (a wrong gateway secret shows nowhere else).
+      ctx.state.log.warn({ upstream: spec.name, problem }, 'upstream request not forwarded');
       if (isInitialize) sessions.end(sessionFor);
       audit?.done('unavailable');
       ctx.status = 200;
