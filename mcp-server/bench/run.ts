@@ -18,7 +18,9 @@
 // Rounds rotate the order so all see the same machine load; the median round of each counts. The targets are
 // ratios within the run (absolute figures are not stable on a shared machine).
 //
-// Prints every figure and every ratio, and writes them to bench-results/bench-<timestamp>.json.
+// Prints every figure and every ratio, and writes them to bench-results/bench-<timestamp>.json. At the end,
+// when a stack is running (its card: STACK_CARD_PATH or .stack/stack.json), the figures of its Keycloak too
+// (keycloak.ts: token requests, logins, registrations, JWKS; informational, no targets).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -32,6 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { MALLOC_ENV, SEMI_SPACE_NODE_OPTION } from '../src/heapTuning.ts';
+import { keycloakBench } from './keycloak.ts';
 import { profileTop } from './profileTop.ts';
 
 const { values: args } = parseArgs({
@@ -46,7 +49,8 @@ if (args.help) {
   --quick    3 rounds of 3 s (≈ 1.5 min) instead of 5 rounds of 8 s (≈ 5 min)
   --profile  run the auth server under node --cpu-prof; print its top functions and packages
 Environment: BENCH_DURATION_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS (32),
-BENCH_USERS (64), BENCH_PROFILE_SERVER (auth; or gateway, noauth, …), BENCH_NODE_FLAGS, BENCH_LOG_LEVEL (info), BENCH_VALKEY_SERVER, BENCH_RUNNER=tsx, FASTMCP_VENV`);
+BENCH_USERS (64), BENCH_PROFILE_SERVER (auth; or gateway, noauth, …), BENCH_NODE_FLAGS, BENCH_LOG_LEVEL (info), BENCH_VALKEY_SERVER, BENCH_RUNNER=tsx, FASTMCP_VENV,
+STACK_CARD_PATH (the stack whose Keycloak is measured at the end; .stack/stack.json, skipped when none is ready)`);
   process.exit(0);
 }
 
@@ -665,9 +669,16 @@ async function main(): Promise<void> {
     console.log('[bench] by package:');
     for (const o of profile.owners) console.log(`[bench]   ${String(o.share).padStart(5)} %  ${o.name}`);
   }
+  // Last, with the servers above stopped: the running stack's Keycloak (informational, no targets).
+  const keycloak = await keycloakBench({
+    root: ROOT,
+    quick: args.quick,
+    durationSeconds: DURATION,
+    warmupSeconds: WARMUP,
+  });
   await mkdir(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${stamp}.json`);
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ ...report, keycloak }, null, 2)}\n`);
   console.log(`[bench] written to ${file} (${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
