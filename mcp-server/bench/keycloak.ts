@@ -99,6 +99,8 @@ async function clientCredentials(
     grant_type: 'client_credentials',
     client_id: m2m.clientId,
     client_secret: m2m.clientSecret,
+    // mcp:tools is an optional scope of the seeded clients: asked for, as real callers do (tokens for /mcp).
+    scope: 'mcp:tools',
   }).toString();
   const request = {
     url: oidc.token_endpoint,

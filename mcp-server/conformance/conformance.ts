@@ -3,9 +3,9 @@
 // mcp-server/test/integration/conformance.integration.test.ts asserts on it in `npm test`.
 //
 // The suite's client sends no credentials, and our server is an OAuth resource server: a small loopback proxy
-// adds `Authorization: Bearer <token>` (the seeded M2M client's client_credentials token, aud = the MCP URL)
-// and forwards everything else unchanged — Host and Origin included, so the DNS-rebinding scenario still sees
-// what the suite sent. The suite needs Node ≥ 22 (fs.globSync): the Node 22 binary that
+// adds `Authorization: Bearer <token>` (the seeded M2M client's client_credentials token asked for mcp:tools, aud =
+// the MCP URL) and forwards everything else unchanged — Host and Origin included, so the DNS-rebinding scenario
+// still sees what the suite sent. The suite needs Node ≥ 22 (fs.globSync): the Node 22 binary that
 // mcp-server/test/clients/setup-node22-tools.sh provisions (CONFORMANCE_NODE overrides it).
 //
 // The suite's authorization scenarios (`auth/*`) are client scenarios: `conformance client` starts the
@@ -95,13 +95,13 @@ export async function runConformance(
   }
   const tokenEndpoint = `${card.issuer}/protocol/openid-connect/token`;
   const m2m = card.clients.m2m;
-  let token = await clientCredentialsToken(tokenEndpoint, m2m);
+  let token = await clientCredentialsToken(tokenEndpoint, m2m, 'mcp:tools');
   let tokenExpiresAt = Date.now() + token.expires_in * 1000;
 
   const target = new URL(card.mcpUrl);
   const proxy = createServer(async (req, res) => {
     if (Date.now() > tokenExpiresAt - 30_000) {
-      token = await clientCredentialsToken(tokenEndpoint, m2m);
+      token = await clientCredentialsToken(tokenEndpoint, m2m, 'mcp:tools');
       tokenExpiresAt = Date.now() + token.expires_in * 1000;
     }
     const ownHost = `localhost:${(proxy.address() as { port: number }).port}`;

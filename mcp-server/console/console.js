@@ -4,6 +4,9 @@
 
 const PROTOCOL_VERSION = '2025-06-18';
 const REQUESTED_KEY = 'mcp-console:requested-scopes';
+// Asked for at every login: mcp:tools is an optional scope of the console's client (a default one would put /mcp
+// in the audience of every token), and the token is for /mcp only when it names mcp:tools.
+const TOOLS_SCOPE = 'mcp:tools';
 const $ = (id) => document.getElementById(id);
 
 let keycloak;
@@ -247,8 +250,9 @@ function requestedScopes() {
 
 /** Remembers what was asked for, so the page can say which scopes Keycloak did not grant. */
 function login(scopes) {
-  sessionStorage.setItem(REQUESTED_KEY, scopes.join(' '));
-  return keycloak.login({ scope: ['openid', ...scopes].join(' '), redirectUri: consoleUrl() });
+  const asked = [...new Set([TOOLS_SCOPE, ...scopes])];
+  sessionStorage.setItem(REQUESTED_KEY, asked.join(' '));
+  return keycloak.login({ scope: ['openid', ...asked].join(' '), redirectUri: consoleUrl() });
 }
 
 function stepUp(scope) {

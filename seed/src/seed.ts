@@ -62,7 +62,7 @@ export async function seed(
   );
   const m2m = await ensureM2mClient(admin, config.SEED_M2M_CLIENT_ID, scopeIds);
   say(
-    `confidential client ${m2m.clientId} (client_credentials, mcp:tools)${m2m.created ? ' — created' : ''}`,
+    `confidential client ${m2m.clientId} (client_credentials; mcp:tools optional)${m2m.created ? ' — created' : ''}`,
   );
 
   const consoleSpec = consoleClient(config.SEED_MCP_URL ?? card.mcpUrl);

@@ -37,6 +37,8 @@ describe('host presets and the console client', () => {
     assert.equal(rep.attributes?.['post.logout.redirect.uris'], 'http://localhost:3000/console/');
     assert.equal(rep.directAccessGrantsEnabled, false);
     assert.equal(rep.implicitFlowEnabled, false);
+    assert.deepEqual(spec.defaultScopes, []);
+    assert.deepEqual([...spec.optionalScopes].sort(), ['mcp:admin', 'mcp:tools', 'offline_access']);
   });
 
   it('every preset is a public client without wildcards; LibreChat and mcp-remote follow the options', () => {
@@ -50,7 +52,9 @@ describe('host presets and the console client', () => {
         spec.redirectUris.every((u) => !u.includes('*')),
         name,
       );
-      assert.ok(spec.defaultScopes.includes('mcp:tools'), name);
+      // Optional, never default: a default scope's audience rides along in every token (docs/gateway.md).
+      assert.deepEqual(spec.defaultScopes, [], name);
+      assert.ok(spec.optionalScopes.includes('mcp:tools'), name);
     }
     assert.deepEqual(hostPreset('librechat', options).redirectUris, [
       'https://chat.example/api/mcp/mcp-keycloak-stack/oauth/callback',

@@ -60,7 +60,7 @@ describe('compose: restarts keep tokens, realm changes and counts', () => {
     card = await loadStack();
     assert.equal(card.mode, 'compose', 'this suite checks a compose stack');
     assert.ok(card.clients.m2m, 'the seed recorded the M2M client');
-    token = (await clientCredentialsToken(tokenEndpoint(), card.clients.m2m)).access_token;
+    token = (await clientCredentialsToken(tokenEndpoint(), card.clients.m2m, 'mcp:tools')).access_token;
   });
 
   it('restart keycloak: earlier tokens keep validating, the realm is not re-imported over changes', async () => {
@@ -79,7 +79,8 @@ describe('compose: restarts keep tokens, realm changes and counts', () => {
     const realm = await (await admin(card)).realms.findOne({ realm: card.realm });
     assert.equal(realm?.displayName, marker, 'the import ran again and replaced the realm');
     // And a fresh token from the restarted Keycloak is accepted too.
-    const fresh = (await clientCredentialsToken(tokenEndpoint(), card.clients.m2m!)).access_token;
+    const fresh = (await clientCredentialsToken(tokenEndpoint(), card.clients.m2m!, 'mcp:tools'))
+      .access_token;
     assert.equal((await callTool('whoami', fresh)).clientId, card.clients.m2m?.clientId);
   });
 

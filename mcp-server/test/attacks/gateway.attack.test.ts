@@ -100,7 +100,7 @@ describe('attack: the gateway (/mcp/everything)', { concurrency: false, timeout:
       'a token for the built-in /mcp is refused at the upstream with 401 invalid_token',
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const builtin = await login(user(card, 'bob'), 'openid');
+        const builtin = await login(user(card, 'bob'), 'openid mcp:tools');
         assert.ok(!audienceOf(builtin).includes(upstreamUrl), 'precondition: aud is the built-in /mcp only');
         const answer = await mcpPost(upstreamUrl, builtin, INITIALIZE);
         assert.equal(answer.status, 401, JSON.stringify(answer.body));
@@ -111,26 +111,38 @@ describe('attack: the gateway (/mcp/everything)', { concurrency: false, timeout:
     );
 
     it(
-      "the M2M client's default token (mcp:tools, aud /mcp) is refused at the upstream",
+      "the M2M client's token for the built-in tools (scope=mcp:tools, aud /mcp) is refused at the upstream",
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const answer = await mcpPost(upstreamUrl, await m2mToken(''), INITIALIZE);
+        const answer = await mcpPost(upstreamUrl, await m2mToken('mcp:tools'), INITIALIZE);
         assert.equal(answer.status, 401, JSON.stringify(answer.body));
         assert.equal(answer.body.error, 'invalid_token');
       },
     );
 
     it(
-      'WAY IN: an M2M token asked for scope=mcp:everything only ("for that upstream only") is accepted at the built-in /mcp',
-      {
-        timeout: TEST_TIMEOUT_MS,
-        todo: 'open: seeded clients (M2M, presets, console) carry mcp:tools as a DEFAULT scope, so its audience rides along; confining a token to one upstream needs mcp:tools optional everywhere (planned, see docs/gateway.md)',
+      'an M2M token asked for no scope is for no MCP resource: refused at /mcp and at the upstream',
+      { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const token = await m2mToken('');
+        const aud = audienceOf(token);
+        assert.ok(!aud.includes(card.mcpUrl) && !aud.includes(upstreamUrl), `aud ${JSON.stringify(aud)}`);
+        for (const url of [card.mcpUrl, upstreamUrl]) {
+          const answer = await mcpPost(url, token, INITIALIZE);
+          assert.equal(answer.status, 401, `${url}: ${JSON.stringify(answer.body)}`);
+        }
       },
+    );
+
+    it(
+      'WAY IN: an M2M token asked for scope=mcp:everything only ("for that upstream only") is accepted at the built-in /mcp',
+      { timeout: TEST_TIMEOUT_MS },
       async () => {
         // docs/gateway.md: "grant_type=client_credentials&scope=mcp:everything gives a token for that upstream
-        // only" and "A token issued for upstream A is refused at B, and at the built-in /mcp". Today the M2M
-        // client's default scope mcp:tools rides along and adds the built-in audience.
+        // only" and "A token issued for upstream A is refused at B, and at the built-in /mcp". Closed: mcp:tools
+        // is an optional scope of every seeded client, so its audience comes only when asked for.
         const token = await m2mToken(`mcp:${UPSTREAM}`);
+        assert.ok(!audienceOf(token).includes(card.mcpUrl), `aud ${JSON.stringify(audienceOf(token))}`);
         const answer = await mcpPost(card.mcpUrl, token, {
           jsonrpc: '2.0',
           id: 1,
@@ -147,14 +159,13 @@ describe('attack: the gateway (/mcp/everything)', { concurrency: false, timeout:
 
     it(
       'WAY IN: a user token asked for the upstream scope only is accepted at the built-in /mcp',
-      {
-        timeout: TEST_TIMEOUT_MS,
-        todo: 'open: seeded clients (M2M, presets, console) carry mcp:tools as a DEFAULT scope, so its audience rides along; confining a token to one upstream needs mcp:tools optional everywhere (planned, see docs/gateway.md)',
-      },
+      { timeout: TEST_TIMEOUT_MS },
       async () => {
-        // The host asked for `openid mcp:everything` (what the upstream's challenge names); the token also
-        // names http://…/mcp because every client has mcp:tools as a default scope.
+        // The host asked for `openid mcp:everything` (what the upstream's challenge names), through a client
+        // whose MCP scopes are all optional as on the seeded ones: the token names the upstream only.
         const token = await bob();
+        const aud = audienceOf(token);
+        assert.ok(aud.includes(upstreamUrl) && !aud.includes(card.mcpUrl), `aud ${JSON.stringify(aud)}`);
         const answer = await mcpPost(card.mcpUrl, token, {
           jsonrpc: '2.0',
           id: 1,

@@ -172,7 +172,7 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
       const m2m = card.clients.m2m;
       assert.ok(m2m, 'the stack card names no M2M client');
       // Authenticated, so that the server does read the body (the worst case: an unauthenticated one is cheaper).
-      const token = (await clientCredentialsToken(endpoints(card).token, m2m)).access_token;
+      const token = (await clientCredentialsToken(endpoints(card).token, m2m, 'mcp:tools')).access_token;
       const target = new URL(card.mcpUrl);
       const socket = connect({
         host: target.hostname === 'localhost' ? '127.0.0.1' : target.hostname,

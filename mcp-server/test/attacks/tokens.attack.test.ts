@@ -136,7 +136,7 @@ describe('attack: tokens', { concurrency: false, timeout: 900_000 }, () => {
         // An insider's misconfiguration: a confidential client made in the admin console with mcp:tools by default.
         const insider = await createShortLivedClient(card, REALM_ACCESS_TOKEN_LIFESPAN_SECONDS);
         try {
-          const token = await clientCredentialsToken(endpoints(card).token, insider);
+          const token = await clientCredentialsToken(endpoints(card).token, insider, 'mcp:tools');
           const aud = decodeJwtPayload(token.access_token).aud;
           assert.ok(
             (Array.isArray(aud) ? aud : [aud]).includes(card.mcpUrl),
@@ -158,7 +158,7 @@ describe('attack: tokens', { concurrency: false, timeout: 900_000 }, () => {
     it('the seeded M2M client (clients.m2m) is still accepted', { timeout: TEST_TIMEOUT_MS }, async () => {
       const m2m = card.clients.m2m;
       assert.ok(m2m, 'the stack card names no M2M client');
-      const token = await clientCredentialsToken(endpoints(card).token, m2m);
+      const token = await clientCredentialsToken(endpoints(card).token, m2m, 'mcp:tools');
       const whoami = await callTool(card, token.access_token, 'whoami');
       assert.equal(whoami.status, 200, JSON.stringify(whoami.body));
       assert.equal(whoami.body.result?.structuredContent?.clientId, m2m.clientId);
@@ -194,7 +194,7 @@ describe('attack: tokens', { concurrency: false, timeout: 900_000 }, () => {
             { id },
             { ...rep, attributes: { ...(rep.attributes ?? {}), 'access.token.lifespan': '36000' } },
           );
-          token = (await clientCredentialsToken(endpoints(card).token, m2m)).access_token;
+          token = (await clientCredentialsToken(endpoints(card).token, m2m, 'mcp:tools')).access_token;
         } finally {
           await restore();
         }
@@ -274,7 +274,7 @@ describe('attack: tokens', { concurrency: false, timeout: 900_000 }, () => {
         cleanup.client(clientId);
         const secret = (await admin.clients.getClientSecret({ id })).value ?? '';
         const token = (
-          await clientCredentialsToken(endpoints(card).token, { clientId, clientSecret: secret })
+          await clientCredentialsToken(endpoints(card).token, { clientId, clientSecret: secret }, '')
         ).access_token;
         const claims = decodeJwtPayload(token);
         assert.deepEqual(claims.scp, ['mcp:tools', 'mcp:admin'], 'precondition: the token carries scp');

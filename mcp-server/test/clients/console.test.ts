@@ -38,6 +38,7 @@ describe('browser console (keycloak-js) in headless Chromium', { concurrency: fa
     await page.goto(consoleClient.consoleUrl);
     await page.locator('#signed-out').waitFor();
     for (const box of await page.locator('input[name=scope]').all()) {
+      if (await box.isDisabled()) continue; // mcp:tools: always asked for
       await box.setChecked(scopes.includes((await box.getAttribute('value')) ?? ''));
     }
     await page.locator('#login').click();
@@ -102,6 +103,8 @@ describe('browser console (keycloak-js) in headless Chromium', { concurrency: fa
       assert.equal(query.get('code_challenge_method'), 'S256');
       assert.match(query.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
       assert.equal(query.get('client_id'), consoleClient.clientId);
+      // mcp:tools is an optional scope of the console's client: without asking, the token would not be for /mcp.
+      assert.deepEqual(query.get('scope')?.split(' ').sort(), ['mcp:tools', 'openid']);
       const tokenRequest = requests.find(
         (r) => r.url().endsWith('/protocol/openid-connect/token') && r.method() === 'POST',
       );

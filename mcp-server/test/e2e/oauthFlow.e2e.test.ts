@@ -224,7 +224,7 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
       OIDC_SERVICE_ACCOUNT_CLIENTS: shortLived.clientId,
     });
     try {
-      const token = await clientCredentialsToken(metadata.token_endpoint, shortLived);
+      const token = await clientCredentialsToken(metadata.token_endpoint, shortLived, 'mcp:tools');
       const client = await connectWithToken(`${server.baseUrl}/mcp`, token.access_token);
       await client.close(); // accepted while fresh
       const expiresAt = Number(decodeJwtPayload(token.access_token).exp) * 1000;
@@ -239,7 +239,7 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
   it("9. the M2M client's client_credentials token can call tools", async () => {
     const m2m = card.clients.m2m;
     assert.ok(m2m, 'the seed wrote no M2M client into the stack card');
-    const token = await clientCredentialsToken(metadata.token_endpoint, m2m);
+    const token = await clientCredentialsToken(metadata.token_endpoint, m2m, 'mcp:tools');
     const client = await connectWithToken(card.mcpUrl, token.access_token);
     try {
       const whoami = toolJson(await client.callTool({ name: 'whoami', arguments: {} }));

@@ -35,10 +35,14 @@ describe(
       const m2m = card.clients.m2m;
       if (!m2m?.clientSecret) throw new Error('the stack card has no M2M client');
       m2mToken = (
-        await clientCredentialsToken(`${card.issuer}/protocol/openid-connect/token`, {
-          clientId: m2m.clientId,
-          clientSecret: m2m.clientSecret,
-        })
+        await clientCredentialsToken(
+          `${card.issuer}/protocol/openid-connect/token`,
+          {
+            clientId: m2m.clientId,
+            clientSecret: m2m.clientSecret,
+          },
+          'mcp:tools',
+        )
       ).access_token;
     });
     after(async () => {
@@ -121,8 +125,9 @@ describe(
         });
         servers.push(server);
         const m2m = card.clients.m2m as { clientId: string; clientSecret: string };
-        const token = (await clientCredentialsToken(`${card.issuer}/protocol/openid-connect/token`, m2m))
-          .access_token;
+        const token = (
+          await clientCredentialsToken(`${card.issuer}/protocol/openid-connect/token`, m2m, 'mcp:tools')
+        ).access_token;
         const ok = await post(server.baseUrl, token);
         assert.equal(ok.status, 200, await ok.clone().text());
 

@@ -83,10 +83,14 @@ describe('native supervision on the real stack', { concurrency: false }, () => {
     const m2m = card.clients.m2m;
     if (!m2m?.clientSecret) throw new Error('the stack card has no M2M client');
     token = (
-      await clientCredentialsToken(`${card.issuer}/protocol/openid-connect/token`, {
-        clientId: m2m.clientId,
-        clientSecret: m2m.clientSecret,
-      })
+      await clientCredentialsToken(
+        `${card.issuer}/protocol/openid-connect/token`,
+        {
+          clientId: m2m.clientId,
+          clientSecret: m2m.clientSecret,
+        },
+        'mcp:tools',
+      )
     ).access_token;
   });
 

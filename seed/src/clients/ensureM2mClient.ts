@@ -2,11 +2,13 @@ import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import { TOOLS_SCOPE } from '../contracts.ts';
 import { SeedError } from '../errors.ts';
+import { convergeClientScopes } from './clientScopes.ts';
 
 /**
- * A confidential machine-to-machine client: client_credentials only, with mcp:tools as a default scope so its
- * tokens carry the MCP audience without asking. Keycloak keeps the secret; re-runs read it back instead of
- * rotating it, so a seed re-run never breaks a running integration.
+ * A confidential machine-to-machine client: client_credentials only, with mcp:tools as an optional scope: a token
+ * is for the built-in /mcp only when asked for it (`scope=mcp:tools`), as one for an upstream only when asked for
+ * that upstream's scope. Keycloak keeps the secret; re-runs read it back instead of rotating it, so a seed re-run
+ * never breaks a running integration.
  */
 export async function ensureM2mClient(
   admin: KcAdminClient,
@@ -33,18 +35,10 @@ export async function ensureM2mClient(
   if (!id) id = (await admin.clients.create(wanted)).id;
   else await admin.clients.update({ id }, wanted);
 
-  const mcpTools = scopeIds.get(TOOLS_SCOPE);
-  if (!mcpTools) throw new SeedError('realm_incomplete', 'client scope mcp:tools is missing');
-  // New clients receive the realm's optional scopes, mcp:tools among them; Keycloak ignores adding a scope as
-  // default while it is optional, so it is moved.
-  const optional = await admin.clients.listOptionalClientScopes({ id });
-  if (optional.some((s) => s.id === mcpTools)) {
-    await admin.clients.delOptionalClientScope({ id, clientScopeId: mcpTools });
-  }
-  const defaults = await admin.clients.listDefaultClientScopes({ id });
-  if (!defaults.some((s) => s.id === mcpTools)) {
-    await admin.clients.addDefaultClientScope({ id, clientScopeId: mcpTools });
-  }
+  // Optional, not default: Keycloak adds a client's default scopes to every token, so a default mcp:tools would put
+  // the built-in /mcp in the audience of a token asked only for an upstream (scope=mcp:<name>). A re-run moves it
+  // out of the defaults of a client seeded before that.
+  await convergeClientScopes(admin, id, scopeIds, { defaults: [], optional: [TOOLS_SCOPE] });
   const secret = await admin.clients.getClientSecret({ id });
   if (!secret.value) throw new SeedError('keycloak_request_failed', `client ${clientId} has no secret`);
   return { clientId, clientSecret: secret.value, created };

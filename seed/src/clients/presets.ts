@@ -25,12 +25,17 @@ export interface PresetOptions {
   mcpRemotePort: number;
 }
 
+// mcp:tools optional, like every other MCP scope: Keycloak adds a client's default scopes to every token, so a
+// default mcp:tools would put the built-in /mcp in the audience of a token asked only for an upstream
+// (mcp:<name>). Hosts ask for mcp:tools anyway: the /mcp challenge and metadata name it.
+const MCP_OPTIONAL_SCOPES = [TOOLS_SCOPE, ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE];
+
 // Consent on: a host preset is a public client whose id is no secret, and several accept a code on any loopback
 // port (RFC 8252 §7.3), so any local process could name it. The consent screen (once per scope) makes the first
 // mcp:tools and every first mcp:admin grant visible to the person instead of silent (RFC 8252 §8.6).
 const HOST_SCOPES = {
-  defaultScopes: [TOOLS_SCOPE],
-  optionalScopes: [ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE],
+  defaultScopes: [],
+  optionalScopes: MCP_OPTIONAL_SCOPES,
   consentRequired: true,
 };
 const seeded = (host: string) =>
@@ -146,8 +151,8 @@ export function consoleClient(mcpUrl: string): PublicClientSpec {
     redirectUris: [consoleUrl, `${consoleUrl}index.html`],
     webOrigins: [origin],
     postLogoutRedirectUris: [consoleUrl],
-    defaultScopes: [TOOLS_SCOPE],
-    optionalScopes: [ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE],
+    defaultScopes: [],
+    optionalScopes: MCP_OPTIONAL_SCOPES, // the console asks for mcp:tools at every login (console.js)
     // Exact https/http URLs on the MCP server's own origin: no other program can receive its codes.
     consentRequired: false,
   };

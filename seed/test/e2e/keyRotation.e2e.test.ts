@@ -30,6 +30,7 @@ describe('signing-key rotation (npm run seed -- keys …)', { concurrency: false
         grant_type: 'client_credentials',
         client_id: client.clientId,
         client_secret: client.clientSecret,
+        scope: 'mcp:tools', // optional, as on the seeded M2M client: the token is for /mcp only when asked
       }),
     });
     const body = (await response.json()) as { access_token?: string };
@@ -71,10 +72,11 @@ describe('signing-key rotation (npm run seed -- keys …)', { concurrency: false
       serviceAccountsEnabled: true,
       standardFlowEnabled: false,
     });
-    const [tools] = (await realm.admin.clientScopes.find()).filter((s) => s.name === 'mcp:tools');
-    assert.ok(tools?.id);
-    await realm.admin.clients.delOptionalClientScope({ id, clientScopeId: tools.id });
-    await realm.admin.clients.addDefaultClientScope({ id, clientScopeId: tools.id });
+    const optional = await realm.admin.clients.listOptionalClientScopes({ id });
+    assert.ok(
+      optional.some((s) => s.name === 'mcp:tools'),
+      'mcp:tools is a realm default optional scope (realm-export/mcp-realm.json)',
+    );
     client = { clientId, clientSecret: (await realm.admin.clients.getClientSecret({ id })).value ?? '' };
     server = await startMcpServer(card, await freePort(), {
       OIDC_ISSUER: realm.issuer,

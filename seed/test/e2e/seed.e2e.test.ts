@@ -95,7 +95,9 @@ describe('seed', { concurrency: false }, () => {
       defaults: consoleClient?.defaults,
       optional: consoleClient?.optional,
     });
-    assert.ok(consoleClient.defaults.includes('mcp:tools'));
+    // Optional, not default: a default scope's audience would be in every token of the client (docs/gateway.md).
+    assert.ok(!consoleClient.defaults.includes('mcp:tools'), consoleClient.defaults.join(' '));
+    assert.ok(consoleClient.optional.includes('mcp:tools'));
     assert.ok(consoleClient.optional.includes('mcp:admin'));
     assert.ok(consoleClient.optional.includes('offline_access'));
     assert.equal((await readStackCard(cardPath()))?.clients.console?.clientId, CONSOLE_CLIENT_ID);
@@ -116,8 +118,11 @@ describe('seed', { concurrency: false }, () => {
       assert.equal(c.pkce, 'S256', c.clientId);
       assert.equal(c.implicit, false, c.clientId);
       assert.equal(c.password, false, c.clientId);
-      assert.ok(c.defaults.includes('mcp:tools'), c.clientId);
+      assert.ok(!c.defaults.includes('mcp:tools'), c.clientId);
+      assert.ok(c.optional.includes('mcp:tools'), c.clientId);
     }
+    const m2m = state.clients.find((c) => c.clientId === 'mcp-m2m');
+    assert.ok(m2m && !m2m.defaults.includes('mcp:tools') && m2m.optional.includes('mcp:tools'), 'mcp-m2m');
     const configs = await runSeed(['configs']);
     assert.equal(configs.code, 0, configs.output);
     assert.match(
@@ -136,9 +141,15 @@ describe('seed', { concurrency: false }, () => {
       { id: consoleClient.id },
       { ...consoleClient, redirectUris: ['*'], directAccessGrantsEnabled: true, webOrigins: ['*'] },
     );
+    // mcp:tools as a default scope, as seeds before it became optional left it: moved back to optional.
     const tools = (await admin.clientScopes.find()).find((s) => s.name === 'mcp:tools');
     assert.ok(tools?.id);
-    await admin.clients.delDefaultClientScope({ id: consoleClient.id, clientScopeId: tools.id });
+    for (const clientId of [CONSOLE_CLIENT_ID, 'mcp-m2m', 'claude-code']) {
+      const [client] = await admin.clients.find({ clientId });
+      assert.ok(client?.id, clientId);
+      await admin.clients.delOptionalClientScope({ id: client.id, clientScopeId: tools.id });
+      await admin.clients.addDefaultClientScope({ id: client.id, clientScopeId: tools.id });
+    }
     const role = await admin.roles.findOneByName({ name: 'mcp-admin' });
     assert.ok(role?.id && role.name);
     const [alice] = await admin.users.find({ username: 'alice', exact: true });
@@ -203,6 +214,12 @@ describe('seed', { concurrency: false }, () => {
       assert.ok(scopes.includes('mcp:tools'), String(claims.scope));
       assert.ok(!scopes.includes('mcp:admin'), String(claims.scope));
       assert.ok(([] as unknown[]).concat(claims.aud).includes(card.mcpUrl));
+    });
+
+    it('asking for openid only: no MCP audience, no mcp:tools (the scope is optional, never added unasked)', async () => {
+      const claims = await login('bob', 'openid');
+      assert.ok(!String(claims.scope).split(' ').includes('mcp:tools'), String(claims.scope));
+      assert.ok(!([] as unknown[]).concat(claims.aud).includes(card.mcpUrl), JSON.stringify(claims.aud));
     });
 
     it('a redirect URI off the registered list is refused', async () => {

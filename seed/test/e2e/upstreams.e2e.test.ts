@@ -147,7 +147,7 @@ describe('seed upstreams', { concurrency: false }, () => {
     assert.equal(after?.config?.['included.custom.audience'], everythingUrl);
   });
 
-  it('the M2M client asking for mcp:everything gets the upstream URL in aud; without it, not', async () => {
+  it('the M2M client asking for mcp:everything gets the upstream URL in aud and not /mcp; without it, neither', async () => {
     const m2m = card.clients.m2m;
     assert.ok(m2m);
     const credentials = { client_id: m2m.clientId, client_secret: m2m.clientSecret };
@@ -160,14 +160,32 @@ describe('seed upstreams', { concurrency: false }, () => {
     const claims = decodeJwt(asked.body.access_token as string).payload;
     assert.ok(audiences(claims).includes(everythingUrl), JSON.stringify(claims.aud));
     assert.ok(String(claims.scope).split(' ').includes('mcp:everything'), String(claims.scope));
-    // mcp:tools is a default scope of the M2M client (every token of it is for the built-in tools, asked or not,
-    // seed/src/clients/ensureM2mClient.ts), so the built-in URL comes along: Keycloak always applies default scopes.
-    assert.ok(audiences(claims).includes(card.mcpUrl), JSON.stringify(claims.aud));
+    // mcp:tools is an optional scope of the M2M client (seed/src/clients/ensureM2mClient.ts): not asked for, so
+    // the token is not for the built-in /mcp.
+    assert.ok(!audiences(claims).includes(card.mcpUrl), JSON.stringify(claims.aud));
+    assert.ok(!String(claims.scope).split(' ').includes('mcp:tools'), String(claims.scope));
+
+    const both = await tokenRequest(card, {
+      grant_type: 'client_credentials',
+      ...credentials,
+      scope: 'mcp:tools mcp:everything',
+    });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
+    const bothAud = audiences(decodeJwt(both.body.access_token as string).payload);
+    assert.ok(bothAud.includes(everythingUrl) && bothAud.includes(card.mcpUrl), JSON.stringify(bothAud));
 
     const plain = await tokenRequest(card, { grant_type: 'client_credentials', ...credentials });
     assert.equal(plain.status, 200, JSON.stringify(plain.body));
     const plainAud = audiences(decodeJwt(plain.body.access_token as string).payload);
     assert.ok(!plainAud.includes(everythingUrl), JSON.stringify(plainAud));
+    assert.ok(!plainAud.includes(card.mcpUrl), JSON.stringify(plainAud));
+  });
+
+  it('a host preset (claude-code) asking for mcp:everything gets the upstream URL in aud, not /mcp', async () => {
+    const claims = decodeJwt(await userToken(card, 'bob', 'openid mcp:everything')).payload;
+    assert.ok(audiences(claims).includes(everythingUrl), JSON.stringify(claims.aud));
+    assert.ok(!audiences(claims).includes(card.mcpUrl), JSON.stringify(claims.aud));
+    assert.ok(!String(claims.scope).split(' ').includes('mcp:tools'), String(claims.scope));
   });
 
   it('a DCR-registered public client may ask for mcp:everything: aud is the upstream URL alone', async () => {

@@ -27,16 +27,22 @@ export async function postForm(
   return body;
 }
 
+/**
+ * A client_credentials token asked for `scope`: `mcp:tools` for the built-in /mcp (an optional scope of the seeded
+ * M2M client, so a token is for /mcp only when asked for it), `mcp:<name>` for an upstream, '' for the client's
+ * default scopes only.
+ */
 export async function clientCredentialsToken(
   tokenEndpoint: string,
   client: { clientId: string; clientSecret: string },
+  scope: string,
 ): Promise<TokenResponse> {
   const basic = Buffer.from(
     `${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`,
   );
   return (await postForm(
     tokenEndpoint,
-    { grant_type: 'client_credentials' },
+    { grant_type: 'client_credentials', ...(scope ? { scope } : {}) },
     { authorization: `Basic ${basic.toString('base64')}` },
   )) as unknown as TokenResponse;
 }

@@ -18,7 +18,10 @@ async function scopeId(admin: KcAdminClient, name: string): Promise<string> {
   return scope.id;
 }
 
-/** A public client (code + PKCE, loopback redirect) with mcp:tools by default and mcp:admin optional. */
+/**
+ * A public client (code + PKCE, loopback redirect) with mcp:tools and mcp:admin optional, as the seed's own public
+ * clients have them: a login names mcp:tools to get a token for /mcp.
+ */
 export async function createAdminCapableClient(
   card: StackCard,
   redirectUri: string,
@@ -33,11 +36,7 @@ export async function createAdminCapableClient(
     redirectUris: [redirectUri],
     attributes: { 'pkce.code.challenge.method': 'S256' },
   });
-  const tools = await scopeId(admin, 'mcp:tools');
-  const adminScope = await scopeId(admin, 'mcp:admin');
-  await admin.clients.delOptionalClientScope({ id, clientScopeId: tools }).catch(() => {});
-  await admin.clients.addDefaultClientScope({ id, clientScopeId: tools });
-  await admin.clients.addOptionalClientScope({ id, clientScopeId: adminScope });
+  await ensureOptionalScopes(admin, id, ['mcp:tools', 'mcp:admin']);
   return { clientId, remove: () => admin.clients.del({ id }) };
 }
 
@@ -69,7 +68,8 @@ export async function createIntrospectionClient(
 
 /**
  * A public client (code + PKCE, loopback redirect) that may ask for each of `optionalScopes` (the gateway's
- * upstream scopes, mcp:admin), with mcp:tools by default as the seed's own public clients have it.
+ * upstream scopes, mcp:admin) and for mcp:tools, all optional as the seed's own public clients have them: a token
+ * asked for one upstream's scope is for that upstream only.
  */
 export async function createPublicClientWithScopes(
   card: StackCard,
@@ -86,12 +86,21 @@ export async function createPublicClientWithScopes(
     redirectUris: [redirectUri],
     attributes: { 'pkce.code.challenge.method': 'S256' },
   });
-  const tools = await scopeId(admin, 'mcp:tools');
-  await admin.clients.delOptionalClientScope({ id, clientScopeId: tools }).catch(() => {});
-  await admin.clients.addDefaultClientScope({ id, clientScopeId: tools }).catch(() => {});
-  const present = new Set((await admin.clients.listOptionalClientScopes({ id })).map((s) => s.name));
-  for (const name of optionalScopes.filter((n) => !present.has(n))) {
-    await admin.clients.addOptionalClientScope({ id, clientScopeId: await scopeId(admin, name) });
-  }
+  await ensureOptionalScopes(admin, id, ['mcp:tools', ...optionalScopes]);
   return { clientId, remove: () => admin.clients.del({ id }) };
+}
+
+/** Each named scope optional on the client, none of them default (a default scope's audience is in every token). */
+async function ensureOptionalScopes(
+  admin: KcAdminClient,
+  id: string,
+  names: readonly string[],
+): Promise<void> {
+  const defaults = new Set((await admin.clients.listDefaultClientScopes({ id })).map((s) => s.name));
+  const optional = new Set((await admin.clients.listOptionalClientScopes({ id })).map((s) => s.name));
+  for (const name of new Set(names)) {
+    const clientScopeId = await scopeId(admin, name);
+    if (defaults.has(name)) await admin.clients.delDefaultClientScope({ id, clientScopeId });
+    if (!optional.has(name)) await admin.clients.addOptionalClientScope({ id, clientScopeId });
+  }
 }
