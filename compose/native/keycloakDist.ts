@@ -25,7 +25,7 @@ export async function ensureKeycloakDist(opts: {
   version: string;
   cacheDir: string;
   env: NodeJS.ProcessEnv;
-}): Promise<{ home: string; actions: string[] }> {
+}): Promise<{ home: string; actions: string[]; build: string }> {
   const home = join(opts.cacheDir, `keycloak-${opts.version}`);
   const actions: string[] = [];
   await mkdir(opts.cacheDir, { recursive: true });
@@ -41,8 +41,9 @@ export async function ensureKeycloakDist(opts: {
   const policy = await ensurePolicyJar(opts.cacheDir);
   if (policy.built) actions.push('registration policy built');
   await installProvider(home, policy.jar);
-  if (await buildIfNeeded(home, opts.env, policy.jarHash)) actions.push('built');
-  return { home, actions };
+  const build = buildMarker(policy.jarHash);
+  if (await buildIfNeeded(home, opts.env, build)) actions.push('built');
+  return { home, actions, build };
 }
 
 /** The Maven project of the realm's anonymous Dynamic Client Registration policy (provider id mcp-registration). */
@@ -212,11 +213,15 @@ async function unpack(tarball: string, cacheDir: string, home: string): Promise<
   await rm(staging, { recursive: true, force: true });
 }
 
-/** The marker names the build options and the provider jar's hash: a changed policy reruns `kc.sh build`. */
-async function buildIfNeeded(home: string, env: NodeJS.ProcessEnv, policyJarHash: string): Promise<boolean> {
+/** The marker names the build options and the provider jar's hash: a changed policy reruns `kc.sh build`
+ * (and keys the class-data archive, classDataSharing.ts). */
+function buildMarker(policyJarHash: string): string {
+  return `${KEYCLOAK_BUILD_OPTIONS.join(' ')}\nproviders/${POLICY_JAR} sha256:${policyJarHash}`;
+}
+
+async function buildIfNeeded(home: string, env: NodeJS.ProcessEnv, wanted: string): Promise<boolean> {
   const marker = join(home, '.mcp-keycloak-stack-build');
   const options = KEYCLOAK_BUILD_OPTIONS.join(' ');
-  const wanted = `${options}\nproviders/${POLICY_JAR} sha256:${policyJarHash}`;
   const done = await readFile(marker, 'utf8').catch(() => '');
   if (done.trim() === wanted) return false;
   say(`building Keycloak with ${options} and providers/${POLICY_JAR} (about 30s)`);

@@ -24,7 +24,9 @@ export async function findOnPath(name: string): Promise<string | undefined> {
 }
 
 /** Keycloak 26.7 runs on Java 17 or newer. */
-export async function findJava(javaHome: string | undefined): Promise<{ java: string; major: number }> {
+export async function findJava(
+  javaHome: string | undefined,
+): Promise<{ java: string; major: number; version: string }> {
   const java = javaHome ? join(javaHome, 'bin', 'java') : await findOnPath('java');
   if (!java) {
     throw new LaunchError(
@@ -51,7 +53,7 @@ export async function findJava(javaHome: string | undefined): Promise<{ java: st
         'openjdk-17-jdk-headless or point JAVA_HOME at a newer JDK',
     );
   }
-  return { java, major };
+  return { java, major, version: output.trim() };
 }
 
 export async function findMaven(): Promise<string> {

@@ -42,8 +42,11 @@ export function keycloakSpec(
   home: string,
   secrets: StackSecrets,
   javaHome: string | undefined,
+  /** Extra JVM options (the class-data archive, classDataSharing.ts), before the user's own JAVA_OPTS_APPEND. */
+  javaOptions: string[] = [],
 ): ChildSpec {
   const paths = stackPaths(settings.stackDir);
+  const javaOptsAppend = [...javaOptions, process.env.JAVA_OPTS_APPEND ?? ''].join(' ').trim();
   const h2 = join(paths.keycloakData, 'h2', 'keycloakdb');
   return {
     name: 'Keycloak',
@@ -72,6 +75,7 @@ export function keycloakSpec(
       // Read by the ${MCP_RESOURCE_URL:…} placeholder in realm-export/ at import.
       MCP_RESOURCE_URL: settings.mcpUrl,
       JAVA_OPTS_KC_HEAP: process.env.JAVA_OPTS_KC_HEAP ?? '-Xms64m -Xmx768m',
+      ...(javaOptsAppend && { JAVA_OPTS_APPEND: javaOptsAppend }),
     },
     cwd: home,
     logFile: join(paths.logs, 'keycloak.log'),

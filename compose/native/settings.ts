@@ -58,6 +58,8 @@ const schema = z.object({
   XDG_CACHE_HOME: z.string().optional(),
   HOME: z.string().min(1).default(homedir()),
   JAVA_HOME: z.string().optional(),
+  // Keycloak's JVM class-data archive (classDataSharing.ts); off: start without one.
+  KEYCLOAK_CDS: z.enum(['on', 'off'], { error: 'KEYCLOAK_CDS must be on or off' }).default('on'),
 });
 
 export interface Settings {
@@ -77,6 +79,7 @@ export interface Settings {
   stackDir: string;
   cacheDir: string;
   javaHome: string | undefined;
+  classDataSharing: boolean;
   /** Absolute path of the upstreams file given to the seed and the MCP server; undefined: none. */
   upstreamsFile: string | undefined;
   /** Public URLs: what browsers and MCP clients use, and what tokens carry. */
@@ -122,6 +125,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       e.STACK_CACHE_DIR ?? join(e.XDG_CACHE_HOME ?? join(e.HOME, '.cache'), 'mcp-keycloak-stack'),
     ),
     javaHome: e.JAVA_HOME,
+    classDataSharing: e.KEYCLOAK_CDS === 'on',
     upstreamsFile:
       e.MCP_UPSTREAMS_FILE === undefined
         ? DEFAULT_UPSTREAMS_FILE

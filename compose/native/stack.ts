@@ -1,10 +1,12 @@
-// Starts the native stack in order — Valkey and Keycloak together, then the seed, then the MCP server — and
+// Starts the native stack — Valkey, Keycloak and (unless it needs the seed's gateway client) the MCP server
+// together, then the seed, the janitor and, if not yet, the MCP server — and
 // writes the stack card. On any failure everything already started is stopped again before the error surfaces.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cardUpstreams } from '@mcp-keycloak-stack/seed/cardUpstreams';
 import { readStackCard, writeStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
+import { planClassDataSharing } from './classDataSharing.ts';
 import { ensureKeycloakDist } from './keycloakDist.ts';
 import { prepareKeycloakHome } from './keycloakHome.ts';
 import { writeLock } from './launcherLock.ts';
@@ -106,6 +108,17 @@ export async function startStack(
     timings.keycloakDist = dist.ms;
     if (dist.value.actions.length === 0) say(`  cached in ${dist.value.home}`);
     const keycloakHome = await prepareKeycloakHome(dist.value.home, paths.keycloakHome);
+    const cds = settings.classDataSharing
+      ? await planClassDataSharing({
+          cacheDir: settings.cacheDir,
+          keycloakVersion: settings.keycloakVersion,
+          build: dist.value.build,
+          java: java.java,
+          javaVersion: java.version,
+          classPath: join(dist.value.home, 'lib', 'quarkus-run.jar'),
+        })
+      : { javaOptions: [], note: 'class-data sharing off (KEYCLOAK_CDS=off)' };
+    say(`  ${cds.note}`);
     await stageRealmFiles(realmFiles, keycloakHome);
     const secrets = await loadOrCreateSecrets(paths.secrets, {
       username: settings.adminUsername,
@@ -140,7 +153,7 @@ export async function startStack(
     await writeValkeyConfig(paths.valkeyConfig, secrets.valkeyPassword);
     const specs = {
       valkey: valkeySpec(settings, valkeyServer.path),
-      keycloak: keycloakSpec(settings, keycloakHome, secrets, settings.javaHome),
+      keycloak: keycloakSpec(settings, keycloakHome, secrets, settings.javaHome, cds.javaOptions),
       janitor: janitorSpec(settings, secrets),
     };
     const checks = {
@@ -151,6 +164,20 @@ export async function startStack(
     const valkey = await track(await ManagedChild.start(specs.valkey));
     const keycloak = await track(await ManagedChild.start(specs.keycloak));
     say(`started ${valkeyServer.flavour}-server and Keycloak (Java ${java.major}); logs in ${paths.logs}`);
+    const startMcp = async (gateway?: { clientId: string; clientSecret: string }) => {
+      const spec = mcpServerSpec(settings, secrets, gateway);
+      const child = await track(await ManagedChild.start(spec));
+      const ready = phase('MCP server ready', () =>
+        waitUntilReady({ name: 'MCP server', child, check: checks.mcp, timeoutMs: MCP_READY_MS }),
+      );
+      ready.catch(() => undefined); // awaited below; a failure elsewhere first must not leave it unhandled
+      return { spec, child, ready };
+    };
+    // The MCP server needs nothing from Keycloak or the seed to start (it fetches the JWKS on the first token),
+    // except the gateway's token-exchange client, which the seed writes into the card: without a token-exchange
+    // upstream it starts now, alongside Keycloak, instead of after the seed.
+    const needsGatewayClient = upstreams.some((u) => u.identity.type === 'token-exchange');
+    const early = needsGatewayClient ? undefined : await startMcp();
     const [valkeyReady, keycloakReady] = await Promise.all([
       phase(`${valkeyServer.flavour === 'valkey' ? 'Valkey' : 'Redis (Valkey fallback)'} ready`, () =>
         waitUntilReady({
@@ -184,19 +211,14 @@ export async function startStack(
     });
     timings.seed = seeded.ms;
 
-    // After the seed: it writes the gateway's token-exchange client into the card when an upstream needs one.
-    const mcpSpec = mcpServerSpec(settings, secrets, (await readStackCard(paths.card))?.gateway);
     const janitor = await track(await ManagedChild.start(specs.janitor));
-    const mcp = await track(await ManagedChild.start(mcpSpec));
-    const mcpReady = await phase('MCP server ready', () =>
-      waitUntilReady({
-        name: 'MCP server',
-        child: mcp,
-        check: checks.mcp,
-        timeoutMs: MCP_READY_MS,
-      }),
-    );
-    timings.mcpServer = mcpReady.ms;
+    // After the seed when an upstream needs the gateway client the seed writes into the card.
+    const {
+      spec: mcpSpec,
+      child: mcp,
+      ready: mcpReady,
+    } = early ?? (await startMcp((await readStackCard(paths.card))?.gateway));
+    timings.mcpServer = (await mcpReady).ms;
 
     const readyAt = new Date();
     const card = await readStackCard(paths.card);
