@@ -4,10 +4,6 @@
 // token: requests carry only what the caller sent in `params`, plus the upstream's own static headers.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ResultSchema,
@@ -18,6 +14,7 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { agentFor, HttpUpstreamTransport, UpstreamHttpError } from './httpUpstreamTransport.ts';
 import { UpstreamError } from './upstreamError.ts';
 import type { UpstreamSpec } from './upstreamsFile.ts';
 
@@ -118,7 +115,7 @@ export class UpstreamConnection {
       });
     } catch (error) {
       // The upstream forgot our session (it restarted): open a new one on the next request.
-      if (error instanceof StreamableHTTPError && error.code === 404) this.lose('its session ended');
+      if (error instanceof UpstreamHttpError && error.code === 404) this.lose('its session ended');
       throw error;
     } finally {
       this.inFlight -= 1;
@@ -140,7 +137,7 @@ export class UpstreamConnection {
     // MCP spec §Session Management: a client that no longer needs its session SHOULD DELETE it; bounded so a
     // hung upstream cannot hold up a caller's DELETE or the gateway's shutdown.
     const transport = client?.transport;
-    if (transport instanceof StreamableHTTPClientTransport) {
+    if (transport instanceof HttpUpstreamTransport) {
       await Promise.race([
         transport.terminateSession().catch(() => {}),
         new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
@@ -191,15 +188,13 @@ export class UpstreamConnection {
   private transport(): Transport {
     const t = this.spec.transport;
     if (t.type === 'streamable-http') {
-      return new StreamableHTTPClientTransport(new URL(t.url), {
-        requestInit: { headers: t.headers, redirect: 'error' },
-        fetch: (url, init) => {
-          const credential = this.credential;
-          if (!credential) return fetch(url, init);
-          const headers = new Headers(init?.headers);
-          headers.set(credential.header, credential.value);
-          return fetch(url, { ...init, headers });
-        },
+      const url = new URL(t.url);
+      return new HttpUpstreamTransport(url, {
+        headers: t.headers,
+        credential: () => this.credential,
+        // Past the SDK's own timeout (which answers the caller): only frees a socket a hung upstream holds.
+        idleTimeoutMs: this.spec.timeoutSeconds * 1000 + 5_000,
+        agent: agentFor(this.spec.name, url),
       });
     }
     const transport = new StdioClientTransport({
