@@ -4,7 +4,8 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 /** 'stopped' only in the stack card of a stack that has stopped: a lock exists only while the stack runs. */
-export type ProcessState = 'running' | 'restarting' | 'gave up' | 'stopped';
+/** 'held': stopped on purpose for a maintenance task (`npm run backup`), started again when it is done. */
+export type ProcessState = 'running' | 'restarting' | 'gave up' | 'stopped' | 'held';
 
 export interface LastExit {
   code: number | null;

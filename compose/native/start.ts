@@ -15,6 +15,7 @@ import { stackPaths } from './paths.ts';
 import { loadSettings, SettingsError, type Settings } from './settings.ts';
 import { startStack } from './stack.ts';
 import { Supervisor } from './supervisor.ts';
+import { endMaintenance, watchMaintenance } from './maintenance.ts';
 import { printSummary } from './summary.ts';
 
 const startedAt = new Date();
@@ -111,6 +112,10 @@ async function runForeground(settings: Settings): Promise<number> {
     process.once('SIGTERM', () => resolve(undefined));
   });
   supervisor.start();
+  // `npm run backup` holds Keycloak stopped while it copies the H2 database (maintenance.ts).
+  await endMaintenance(settings.stackDir); // a request left by an earlier stack is void
+  const stopWatching = watchMaintenance(settings.stackDir, supervisor, say);
+  process.once('exit', stopWatching);
   printSummary(stack.card, paths.card, stack.timings);
   say('the stack is running; Ctrl-C (or `npm run stop`) stops it; `npm run status` shows its processes');
 

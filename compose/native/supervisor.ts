@@ -35,6 +35,8 @@ interface Tracked {
   startedAtMs: number;
   ready: boolean;
   fastCrashes: number;
+  /** Set while a maintenance hold (hold()) keeps the process stopped; resolved by release(). */
+  hold?: { released: Promise<void>; release: () => void };
 }
 
 export interface SupervisorOptions {
@@ -106,6 +108,35 @@ export class Supervisor {
     await this.writes;
   }
 
+  /**
+   * A maintenance hold (`npm run backup` copying Keycloak's H2 files): stops the process and keeps it stopped,
+   * state `held`, until release(). Not a crash: no backoff, no restart counted. Only a running process is held.
+   */
+  async hold(name: string): Promise<void> {
+    const t = this.find(name);
+    if (t.hold) return;
+    if (t.status.state !== 'running') throw new Error(`${name} is ${t.status.state}, not running`);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    t.hold = { released, release };
+    await t.child.stop();
+  }
+
+  /** Ends a hold: the process is started again with its own spec and counts as running once ready. */
+  release(name: string): void {
+    this.find(name).hold?.release();
+  }
+
+  held(): string[] {
+    return this.tracked.filter((t) => t.hold).map((t) => t.status.name);
+  }
+
+  private find(name: string): Tracked {
+    const t = this.tracked.find((candidate) => candidate.status.name === name);
+    if (!t) throw new Error(`no supervised process named ${name}`);
+    return t;
+  }
+
   private changed(): void {
     if (this.stopping) return;
     const processes = this.statuses();
@@ -118,6 +149,26 @@ export class Supervisor {
     for (;;) {
       const exit = await t.exited;
       if (this.stopping) return;
+      if (t.hold) {
+        killGroupLeftovers(t.child.pid);
+        t.status = { ...t.status, state: 'held' };
+        this.changed();
+        this.say(`${t.status.name} stopped for maintenance (held until released)`);
+        const aborted = new Promise<void>((resolve) =>
+          this.abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        await Promise.race([t.hold.released, aborted]);
+        t.hold = undefined;
+        if (this.stopping) return;
+        t.status = { ...t.status, state: 'restarting' };
+        this.changed();
+        await this.restart(t);
+        if (this.stopping) {
+          await t.child.stop();
+          return;
+        }
+        continue;
+      }
       const ranMs = Date.now() - t.startedAtMs;
       const lastExit: LastExit = { ...exit, at: new Date().toISOString(), ranMs };
       t.status = { ...t.status, lastExit };

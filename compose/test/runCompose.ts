@@ -114,7 +114,12 @@ const dc = (args: string[], opts: { capture?: boolean; allowFail?: boolean; env?
 async function containerState(
   service: string,
 ): Promise<{ status: string; health: string; exitCode: number }> {
-  const id = (await dc(['ps', '-a', '-q', service], { capture: true })).out.trim().split('\n')[0];
+  // Compose v2 also prints warnings into the captured output (e.g. "`version` is obsolete", which 1.29 needs):
+  // the container id is the line that looks like one.
+  const id = (await dc(['ps', '-a', '-q', service], { capture: true })).out
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => /^[0-9a-f]{12,64}$/.test(line));
   if (!id) return { status: 'absent', health: '', exitCode: -1 };
   const fmt = '{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}';
   const out = (

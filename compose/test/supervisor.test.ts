@@ -133,4 +133,29 @@ describe('supervised processes', () => {
     assert.equal(status?.pid, child.pid, 'no new process was started');
     assert.equal(supervisor.running().length, 0);
   });
+  it('a maintenance hold stops the process without restarting it until released, and counts no restart', async () => {
+    const childSpec = await spec(SERVING);
+    const child = await ManagedChild.start(childSpec);
+    const supervisor = new Supervisor(
+      [{ spec: childSpec, child, ready: async () => true, readyTimeoutMs: 5_000 }],
+      { policy: { ...DEFAULT_RESTART_POLICY, firstDelayMs: 100 }, say: () => undefined },
+    );
+    supervisor.start();
+    try {
+      await supervisor.hold('dummy');
+      await until('the held state', async () => supervisor.statuses().find((p) => p.state === 'held'));
+      assert.ok(!isAlive(child.pid), 'the held process was stopped');
+      assert.deepEqual(supervisor.held(), ['dummy']);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // longer than the restart backoff
+      assert.equal(supervisor.statuses()[0]?.state, 'held', 'not restarted while held');
+      supervisor.release('dummy');
+      const back = await until('the released process running again', async () =>
+        supervisor.statuses().find((p) => p.state === 'running' && p.pid !== child.pid),
+      );
+      assert.equal(back.restarts, 0);
+      assert.deepEqual(supervisor.held(), []);
+    } finally {
+      await supervisor.stop();
+    }
+  });
 });
