@@ -15,6 +15,19 @@ export interface GatewayClientOutcome {
   createdTargets: string[];
 }
 
+/** Both clients below: confidential, and no flow of their own (no browser, password or service account). */
+const FLOWLESS_CONFIDENTIAL: ClientRepresentation = {
+  enabled: true,
+  protocol: 'openid-connect',
+  publicClient: false,
+  clientAuthenticatorType: 'client-secret',
+  standardFlowEnabled: false,
+  implicitFlowEnabled: false,
+  directAccessGrantsEnabled: false,
+  serviceAccountsEnabled: false,
+  fullScopeAllowed: false,
+};
+
 /** Exchanges tokens only: no browser flow, no password, no service account (it never acts for itself). */
 export function gatewayClientRepresentation(): ClientRepresentation {
   return {
@@ -22,15 +35,7 @@ export function gatewayClientRepresentation(): ClientRepresentation {
     name: 'MCP gateway (token exchange)',
     description:
       'Seeded by mcp-keycloak-stack: the MCP gateway trades a caller’s token for one meant for an upstream API',
-    enabled: true,
-    protocol: 'openid-connect',
-    publicClient: false,
-    clientAuthenticatorType: 'client-secret',
-    standardFlowEnabled: false,
-    implicitFlowEnabled: false,
-    directAccessGrantsEnabled: false,
-    serviceAccountsEnabled: false,
-    fullScopeAllowed: false,
+    ...FLOWLESS_CONFIDENTIAL,
     attributes: {
       'standard.token.exchange.enabled': 'true',
       'oauth2.device.authorization.grant.enabled': 'false',
@@ -45,15 +50,7 @@ export function targetClientRepresentation(clientId: string): ClientRepresentati
     clientId,
     name: `${clientId} (upstream API behind the MCP gateway)`,
     description: 'Seeded by mcp-keycloak-stack: the audience of tokens the MCP gateway exchanges for it',
-    enabled: true,
-    protocol: 'openid-connect',
-    publicClient: false,
-    clientAuthenticatorType: 'client-secret',
-    standardFlowEnabled: false,
-    implicitFlowEnabled: false,
-    directAccessGrantsEnabled: false,
-    serviceAccountsEnabled: false,
-    fullScopeAllowed: false,
+    ...FLOWLESS_CONFIDENTIAL,
   };
 }
 

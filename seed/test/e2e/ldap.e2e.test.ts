@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CHECKS, runCheck, type DoctorSettings } from '../../src/doctor/check.ts';
 import { ldap as ldapCheck } from '../../src/doctor/checks/ldap.ts';
-import { authorize, CookieJar, decodeJwt, pkcePair } from '../../src/doctor/http.ts';
+import { decodeJwt } from '../../src/doctor/http.ts';
 import {
   ADMIN_GROUP_MAPPER_NAME,
   MAPPER_TYPE,
@@ -21,6 +21,7 @@ import {
 import { ldapFromEnv } from '../../src/ldap/settings.ts';
 import type { StackCard } from '../../src/stackCard.ts';
 import { runSeed } from './support/run.ts';
+import { loginToken } from './support/userToken.ts';
 import { ADMIN_GROUP, GROUPS_DN, PEOPLE_DN, startDirectory, type TestDirectory } from './support/slapd.ts';
 import { adminClient, adminCredentials, loadStack, REPO_ROOT } from './support/stack.ts';
 
@@ -67,34 +68,8 @@ describe('corporate directory (LDAP federation, a real OpenLDAP)', { concurrency
 
   /** Authorization code + PKCE through the claude-code preset, Keycloak's real login form and consent. */
   const login = async (user: { username: string; password: string }, scope: string) => {
-    const { verifier, challenge } = pkcePair();
-    const redirectUri = 'http://localhost:45123/callback';
-    const url = new URL(`${card.issuer}/protocol/openid-connect/auth`);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: 'claude-code',
-      redirect_uri: redirectUri,
-      scope,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    }).toString();
-    const query = await authorize(url, new CookieJar(), user);
-    const code = query.get('code');
-    assert.ok(code, query.toString());
-    const response = await fetch(`${card.issuer}/protocol/openid-connect/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        code_verifier: verifier,
-        redirect_uri: redirectUri,
-        client_id: 'claude-code',
-      }),
-    });
-    const body = (await response.json()) as { access_token?: string };
-    assert.ok(body.access_token, JSON.stringify(body));
-    const claims = decodeJwt(body.access_token).payload;
+    const token = await loginToken(card.issuer, user, scope);
+    const claims = decodeJwt(token).payload;
     return { claims, scopes: String(claims.scope).split(' ') };
   };
 

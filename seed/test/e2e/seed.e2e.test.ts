@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONSOLE_CLIENT_ID, PRESET_NAMES } from '../../src/clients/presets.ts';
-import { authorize, CookieJar, decodeJwt, pkcePair } from '../../src/doctor/http.ts';
+import { decodeJwt, pkcePair } from '../../src/doctor/http.ts';
 import { readStackCard, type StackCard } from '../../src/stackCard.ts';
 import { runSeed } from './support/run.ts';
+import { userToken } from './support/userToken.ts';
 import { adminClient, adminCredentials, cardPath, loadStack } from './support/stack.ts';
 
 const SEEDED = [CONSOLE_CLIENT_ID, 'mcp-m2m', ...PRESET_NAMES];
@@ -166,39 +167,8 @@ describe('seed', { concurrency: false }, () => {
   });
 
   describe('scopes and roles (alice has mcp-admin, bob has not), through a preset client', () => {
-    const login = async (username: string, scope: string) => {
-      const user = card.users.find((u) => u.username === username);
-      assert.ok(user);
-      const { verifier, challenge } = pkcePair();
-      // claude-code is registered as http://localhost/callback: Keycloak accepts any loopback port (RFC 8252).
-      const redirectUri = 'http://localhost:45123/callback';
-      const url = new URL(`${card.issuer}/protocol/openid-connect/auth`);
-      url.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: 'claude-code',
-        redirect_uri: redirectUri,
-        scope,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      }).toString();
-      const query = await authorize(url, new CookieJar(), user);
-      const code = query.get('code');
-      assert.ok(code, query.toString());
-      const response = await fetch(`${card.issuer}/protocol/openid-connect/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          code_verifier: verifier,
-          redirect_uri: redirectUri,
-          client_id: 'claude-code',
-        }),
-      });
-      const body = (await response.json()) as { access_token?: string };
-      assert.ok(body.access_token, JSON.stringify(body));
-      return decodeJwt(body.access_token).payload;
-    };
+    const login = async (username: string, scope: string) =>
+      decodeJwt(await userToken(card, username, scope)).payload;
 
     it('alice asking for mcp:admin gets it, with the MCP audience', async () => {
       const claims = await login('alice', 'openid mcp:tools mcp:admin');

@@ -4,20 +4,35 @@ import assert from 'node:assert/strict';
 import { authorize, CookieJar, pkcePair } from '../../../src/doctor/http.ts';
 import type { StackCard } from '../../../src/stackCard.ts';
 
+export interface PublicClient {
+  clientId: string;
+  redirectUri: string;
+}
+
+// claude-code is registered as http://localhost/callback: Keycloak accepts any loopback port (RFC 8252).
+const CLAUDE_CODE: PublicClient = { clientId: 'claude-code', redirectUri: 'http://localhost:45123/callback' };
+
+/** A demo user of the card, by name. */
 export async function userToken(
   card: StackCard,
   username: string,
   scope: string,
-  client: { clientId: string; redirectUri: string } = {
-    // claude-code is registered as http://localhost/callback: Keycloak accepts any loopback port (RFC 8252).
-    clientId: 'claude-code',
-    redirectUri: 'http://localhost:45123/callback',
-  },
+  client: PublicClient = CLAUDE_CODE,
 ): Promise<string> {
   const user = card.users.find((u) => u.username === username);
   assert.ok(user, `no user ${username} in the card`);
+  return loginToken(card.issuer, user, scope, client);
+}
+
+/** Any user Keycloak can log in (a demo user, or one from a directory), by credentials. */
+export async function loginToken(
+  issuer: string,
+  user: { username: string; password: string },
+  scope: string,
+  client: PublicClient = CLAUDE_CODE,
+): Promise<string> {
   const { verifier, challenge } = pkcePair();
-  const url = new URL(`${card.issuer}/protocol/openid-connect/auth`);
+  const url = new URL(`${issuer}/protocol/openid-connect/auth`);
   url.search = new URLSearchParams({
     response_type: 'code',
     client_id: client.clientId,
@@ -29,7 +44,7 @@ export async function userToken(
   const query = await authorize(url, new CookieJar(), user);
   const code = query.get('code');
   assert.ok(code, query.toString());
-  const response = await fetch(`${card.issuer}/protocol/openid-connect/token`, {
+  const response = await fetch(`${issuer}/protocol/openid-connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
