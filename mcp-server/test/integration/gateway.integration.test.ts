@@ -19,15 +19,11 @@ import { Redis } from 'iovalkey';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from '../e2e/support/cookieJar.ts';
-import {
-  authorizationCodeUrl,
-  createPkcePair,
-  loginThroughBrowserForm,
-} from '../e2e/support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
 import { freePort, startMcpServer, type McpServerProcess } from '../e2e/support/mcpServerProcess.ts';
-import { decodeJwtPayload, loadStack, REPO_ROOT, user } from '../e2e/support/stack.ts';
+import { decodeJwtPayload, loadStack, REPO_ROOT } from '../e2e/support/stack.ts';
 import { postForm } from '../e2e/support/tokens.ts';
+import { formLoginToken } from './support/formLogin.ts';
 import {
   childrenOf,
   isAlive,
@@ -155,28 +151,8 @@ describe(
     /** A person's token through Keycloak's login form (code + PKCE); SSO after the first login. */
     async function userToken(username: 'alice' | 'bob', scope: string): Promise<string> {
       assert.ok(loginClient);
-      const pkce = createPkcePair();
-      const authorizationUrl = authorizationCodeUrl(`${card.issuer}/protocol/openid-connect/auth`, {
-        clientId: loginClient.clientId,
-        redirectUri: callback.redirectUri,
-        scope,
-        challenge: pkce.challenge,
-        state: crypto.randomUUID(),
-      });
-      const { code } = await loginThroughBrowserForm({
-        authorizationUrl,
-        ...user(card, username),
-        callback,
-        jar: jars[username],
-      });
-      const tokens = await postForm(tokenEndpoint(), {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: callback.redirectUri,
-        client_id: loginClient.clientId,
-        code_verifier: pkce.verifier,
-      });
-      return tokens.access_token as string;
+      const { clientId } = loginClient;
+      return formLoginToken({ card, clientId, callback, username, jar: jars[username], scope });
     }
 
     async function startFastMcp(): Promise<Spawned> {

@@ -5,14 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from '../e2e/support/cookieJar.ts';
-import {
-  authorizationCodeUrl,
-  createPkcePair,
-  loginThroughBrowserForm,
-} from '../e2e/support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
-import { decodeJwtPayload, loadStack, user } from '../e2e/support/stack.ts';
-import { postForm } from '../e2e/support/tokens.ts';
+import { decodeJwtPayload, loadStack } from '../e2e/support/stack.ts';
+import { formLoginToken } from './support/formLogin.ts';
 import { createAdminCapableClient } from './support/realmAdmin.ts';
 
 const MCP_HEADERS = {
@@ -49,28 +44,14 @@ describe('per-tool scopes, roles and step-up with real Keycloak tokens', { concu
   const jars = { alice: new CookieJar(), bob: new CookieJar() };
 
   async function login(username: 'alice' | 'bob', scope: string): Promise<string> {
-    const pkce = createPkcePair();
-    const authorizationUrl = authorizationCodeUrl(`${card.issuer}/protocol/openid-connect/auth`, {
+    return formLoginToken({
+      card,
       clientId: client.clientId,
-      redirectUri: callback.redirectUri,
-      scope,
-      challenge: pkce.challenge,
-      state: crypto.randomUUID(),
-    });
-    const { code } = await loginThroughBrowserForm({
-      authorizationUrl,
-      ...user(card, username),
       callback,
+      username,
       jar: jars[username],
+      scope,
     });
-    const tokens = await postForm(`${card.issuer}/protocol/openid-connect/token`, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: callback.redirectUri,
-      client_id: client.clientId,
-      code_verifier: pkce.verifier,
-    });
-    return tokens.access_token as string;
   }
 
   before(async () => {

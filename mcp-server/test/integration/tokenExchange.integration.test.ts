@@ -17,15 +17,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from '../e2e/support/cookieJar.ts';
-import {
-  authorizationCodeUrl,
-  createPkcePair,
-  loginThroughBrowserForm,
-} from '../e2e/support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
 import { freePort, startMcpServer, type McpServerProcess } from '../e2e/support/mcpServerProcess.ts';
-import { decodeJwtPayload, loadStack, REPO_ROOT, user } from '../e2e/support/stack.ts';
-import { postForm } from '../e2e/support/tokens.ts';
+import { decodeJwtPayload, loadStack, REPO_ROOT } from '../e2e/support/stack.ts';
+import { formLoginToken } from './support/formLogin.ts';
 import { keycloakAdmin } from '../clients/support/consoleClient.ts';
 import type { SeenAuthorization } from './fixtures/whoUpstream.ts';
 import { seedUpstreams, spawnProcess, waitForHttp, type Spawned } from './support/gatewayProcesses.ts';
@@ -86,7 +81,6 @@ describe(
     const jars = { alice: new CookieJar(), bob: new CookieJar() };
 
     const resourceUrl = () => `${publicBase}/mcp/${UPSTREAM}`;
-    const tokenEndpoint = () => `${card.issuer}/protocol/openid-connect/token`;
 
     /** What the upstream received so far (fixtures/whoUpstream.ts prints one line per HTTP request). */
     const seenByUpstream = (): Seen[] =>
@@ -98,28 +92,8 @@ describe(
     /** A person's token through Keycloak's login form (code + PKCE); SSO after the first login. */
     async function userToken(username: 'alice' | 'bob', scope: string): Promise<string> {
       assert.ok(loginClient && callback);
-      const pkce = createPkcePair();
-      const authorizationUrl = authorizationCodeUrl(`${card.issuer}/protocol/openid-connect/auth`, {
-        clientId: loginClient.clientId,
-        redirectUri: callback.redirectUri,
-        scope,
-        challenge: pkce.challenge,
-        state: crypto.randomUUID(),
-      });
-      const { code } = await loginThroughBrowserForm({
-        authorizationUrl,
-        ...user(card, username),
-        callback,
-        jar: jars[username],
-      });
-      const tokens = await postForm(tokenEndpoint(), {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: callback.redirectUri,
-        client_id: loginClient.clientId,
-        code_verifier: pkce.verifier,
-      });
-      return tokens.access_token as string;
+      const { clientId } = loginClient;
+      return formLoginToken({ card, clientId, callback, username, jar: jars[username], scope });
     }
 
     /** `who` through the gateway: what the upstream saw of the call's Authorization header. */
