@@ -90,6 +90,8 @@ describe('docker-compose.yml: the seed gets every variable of seed/src/config.ts
       'KEYCLOAK_URL',
       'KEYCLOAK_ADMIN_USERNAME',
       'KEYCLOAK_ADMIN_PASSWORD',
+      // The compose file's password comes from .env; the production file's from a secret file.
+      'KEYCLOAK_ADMIN_PASSWORD_FILE',
       'STACK_CARD_PATH',
       'MCP_UPSTREAMS_FILE',
     ];

@@ -50,6 +50,8 @@ export const RESOURCE_NAME = 'mcp-keycloak-stack MCP server';
 
 export function createApp({ config, verifier, store, logger, audit, metrics: given }: AppDeps): McpApp {
   const metrics = given ?? createMetrics();
+  // mcp_valkey_up is measured at every scrape with the store's own PING (metrics.ts), whatever the traffic.
+  metrics.probeValkeyWith(() => store.ping());
   const resource = protectedResource({
     resource: config.resourceUrl,
     issuers: config.issuers,
@@ -94,6 +96,7 @@ export function createApp({ config, verifier, store, logger, audit, metrics: giv
     storeFailureMode: config.storeFailureMode,
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
+    replicaId: config.replicaId,
     ...(config.tokenExchange ? { exchange: tokenExchanger(config.tokenExchange) } : {}),
   });
   router.get('/healthz', healthz());

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { loadUpstreamsFile, UpstreamsFileError, type UpstreamSpec } from './gateway/upstreamsFile.ts';
 import { TOOLS_SCOPE } from './mcp/toolAccess.ts';
+import { readSecretFile } from './secretFile.ts';
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
@@ -28,6 +29,8 @@ export interface Config {
   readonly clockToleranceSeconds: number;
   readonly requiredScope: string;
   readonly valkeyUrl: string;
+  /** MCP_REPLICA_ID: the prefix of the gateway's session ids (sticky routing at a balancer); null alone. */
+  readonly replicaId: string | null;
   readonly logLevel: LogLevel;
   /** Every trusted issuer, `issuer` first; a token's `iss` must be one of them, exactly. */
   readonly issuers: readonly string[];
@@ -186,6 +189,16 @@ const schema = z.object({
       error: 'VALKEY_URL must be a redis://, rediss://, valkey:// or valkeys:// URL',
     })
     .default('redis://127.0.0.1:6379'),
+  // The Valkey password from a file (compose secrets), put into VALKEY_URL; the URL then carries none itself.
+  VALKEY_PASSWORD_FILE: z.string().optional(),
+  // This replica's name in a group behind one balancer: gateway session ids start with it, so the balancer can
+  // send a session's requests to the replica that holds it (compose/production/nginx.conf).
+  MCP_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, {
+      error: (i) => `MCP_REPLICA_ID must be 1-40 letters, digits, _ or - ${got(i.input)}`,
+    })
+    .optional(),
   OIDC_ALLOWED_CLIENTS: z.string().transform(splitList).optional(),
   // The seed's M2M client by default: anonymous registration could otherwise mint machine clients.
   OIDC_SERVICE_ACCOUNT_CLIENTS: z
@@ -208,6 +221,7 @@ const schema = z.object({
   OIDC_INTROSPECTION_URL: httpUrl('OIDC_INTROSPECTION_URL').optional(),
   OIDC_INTROSPECTION_CLIENT_ID: z.string().optional(),
   OIDC_INTROSPECTION_CLIENT_SECRET: z.string().optional(),
+  OIDC_INTROSPECTION_CLIENT_SECRET_FILE: z.string().optional(),
   MCP_RATE_LIMIT: integer('MCP_RATE_LIMIT', 0, 100_000_000).default(600),
   MCP_RATE_LIMIT_WINDOW_SECONDS: integer('MCP_RATE_LIMIT_WINDOW_SECONDS', 1, 86400).default(60),
   MCP_STORE_FAILURE_MODE: z
@@ -247,6 +261,7 @@ const schema = z.object({
   // The gateway's confidential client (seeded as mcp-gateway), needed only by token-exchange upstreams.
   MCP_GATEWAY_CLIENT_ID: z.string().optional(),
   MCP_GATEWAY_CLIENT_SECRET: z.string().optional(),
+  MCP_GATEWAY_CLIENT_SECRET_FILE: z.string().optional(),
   MCP_GATEWAY_TOKEN_URL: httpUrl('MCP_GATEWAY_TOKEN_URL').optional(),
   MCP_HEAP_GROWING_PERCENT: integer('MCP_HEAP_GROWING_PERCENT', 0, 1000).default(50),
   LOG_LEVEL: z
@@ -289,6 +304,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issuers = e.OIDC_ISSUER;
   const issuer = issuers[0] as string;
   const problems: [Variable, string][] = [];
+  /** VAR itself, or the content of VAR_FILE; both set is a problem (which one would win is a guess). */
+  const secret = (name: Variable, fileName: Variable): string | undefined => {
+    const path = e[fileName] as string | undefined;
+    if (path === undefined) return e[name] as string | undefined;
+    if (e[name] !== undefined) {
+      problems.push([fileName, `${name} and ${fileName} are both set: keep one`]);
+      return undefined;
+    }
+    const read = readSecretFile(fileName, path);
+    if (read.ok) return read.value;
+    problems.push([fileName, read.problem]);
+    return undefined;
+  };
+  const introspectionSecret = secret(
+    'OIDC_INTROSPECTION_CLIENT_SECRET',
+    'OIDC_INTROSPECTION_CLIENT_SECRET_FILE',
+  );
+  const gatewaySecret = secret('MCP_GATEWAY_CLIENT_SECRET', 'MCP_GATEWAY_CLIENT_SECRET_FILE');
+  let valkeyUrl = e.VALKEY_URL;
+  if (e.VALKEY_PASSWORD_FILE) {
+    const url = new URL(valkeyUrl);
+    const read = readSecretFile('VALKEY_PASSWORD_FILE', e.VALKEY_PASSWORD_FILE);
+    if (url.password) {
+      problems.push([
+        'VALKEY_PASSWORD_FILE',
+        'VALKEY_URL carries a password and VALKEY_PASSWORD_FILE is set: keep one',
+      ]);
+    } else if (!read.ok) {
+      problems.push(['VALKEY_PASSWORD_FILE', read.problem]);
+    } else {
+      url.password = encodeURIComponent(read.value);
+      valkeyUrl = url.toString();
+    }
+  }
   const jwksUrls = issuers.map(
     (iss, n) => e.OIDC_JWKS_URL?.[n] ?? `${iss.replace(/\/+$/, '')}/protocol/openid-connect/certs`,
   );
@@ -305,17 +354,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'OIDC_INTROSPECTION_CLIENT_ID',
         'OIDC_INTROSPECTION_CLIENT_ID is required when OIDC_TOKEN_VALIDATION=introspection',
       ]);
-    if (!e.OIDC_INTROSPECTION_CLIENT_SECRET)
+    if (!introspectionSecret && !e.OIDC_INTROSPECTION_CLIENT_SECRET_FILE)
       problems.push([
         'OIDC_INTROSPECTION_CLIENT_SECRET',
-        'OIDC_INTROSPECTION_CLIENT_SECRET is required when OIDC_TOKEN_VALIDATION=introspection',
+        'OIDC_INTROSPECTION_CLIENT_SECRET (or _FILE) is required when OIDC_TOKEN_VALIDATION=introspection',
       ]);
     if (issuers.length !== 1)
       problems.push(['OIDC_ISSUER', 'introspection mode supports exactly one OIDC_ISSUER']);
     introspection = {
       url: e.OIDC_INTROSPECTION_URL ?? besideKeys(jwksUrls[0] as string, issuer, 'token/introspect'),
       clientId: e.OIDC_INTROSPECTION_CLIENT_ID ?? '',
-      clientSecret: e.OIDC_INTROSPECTION_CLIENT_SECRET ?? '',
+      clientSecret: introspectionSecret ?? '',
     };
   }
   let upstreams: UpstreamSpec[] = [];
@@ -330,13 +379,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   let tokenExchange: Config['tokenExchange'] = null;
   if (upstreams.some((u) => u.identity.type === 'token-exchange')) {
-    for (const name of ['MCP_GATEWAY_CLIENT_ID', 'MCP_GATEWAY_CLIENT_SECRET'] as const) {
-      if (!e[name]) problems.push([name, `${name} is required: an upstream uses identity: token-exchange`]);
-    }
+    if (!e.MCP_GATEWAY_CLIENT_ID)
+      problems.push([
+        'MCP_GATEWAY_CLIENT_ID',
+        'MCP_GATEWAY_CLIENT_ID is required: an upstream uses identity: token-exchange',
+      ]);
+    if (!gatewaySecret && !e.MCP_GATEWAY_CLIENT_SECRET_FILE)
+      problems.push([
+        'MCP_GATEWAY_CLIENT_SECRET',
+        'MCP_GATEWAY_CLIENT_SECRET (or _FILE) is required: an upstream uses identity: token-exchange',
+      ]);
     tokenExchange = {
       tokenUrl: e.MCP_GATEWAY_TOKEN_URL ?? besideKeys(jwksUrls[0] as string, issuer, 'token'),
       clientId: e.MCP_GATEWAY_CLIENT_ID ?? '',
-      clientSecret: e.MCP_GATEWAY_CLIENT_SECRET ?? '',
+      clientSecret: gatewaySecret ?? '',
     };
   }
   if (problems.length > 0) {
@@ -384,7 +440,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     algorithms: Object.freeze([...e.OIDC_ALGORITHMS]),
     clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
     requiredScope: e.MCP_REQUIRED_SCOPE,
-    valkeyUrl: e.VALKEY_URL,
+    valkeyUrl,
+    replicaId: e.MCP_REPLICA_ID ?? null,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { PRESET_NAMES, type PresetName } from './clients/presets.ts';
 import { SeedError } from './errors.ts';
+import { readSecretFile } from './secretFile.ts';
+import { BROKER_FIELDS, checkBrokerFields } from './broker/settings.ts';
 import { checkLdapFields, LDAP_FIELDS } from './ldap/settings.ts';
 
 const url = (name: string) =>
@@ -24,9 +26,11 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, 'KEYCLOAK_REALM must be a realm name')
     .default('mcp'),
   KEYCLOAK_ADMIN_USERNAME: z.string().min(1, 'KEYCLOAK_ADMIN_USERNAME must not be empty').default('admin'),
-  KEYCLOAK_ADMIN_PASSWORD: z.string({ error: 'KEYCLOAK_ADMIN_PASSWORD is required' }).min(1, {
-    error: 'KEYCLOAK_ADMIN_PASSWORD must not be empty',
-  }),
+  KEYCLOAK_ADMIN_PASSWORD: z
+    .string({ error: 'KEYCLOAK_ADMIN_PASSWORD (or KEYCLOAK_ADMIN_PASSWORD_FILE) is required' })
+    .min(1, { error: 'KEYCLOAK_ADMIN_PASSWORD must not be empty' }),
+  /** The admin password from a file (compose secrets): docker-compose.production.yml. */
+  KEYCLOAK_ADMIN_PASSWORD_FILE: z.string().optional(),
   STACK_CARD_PATH: z.string().min(1).default('.stack/stack.json'),
   SEED_WAIT_SECONDS: z.coerce
     .number({ error: 'SEED_WAIT_SECONDS must be a number' })
@@ -77,6 +81,8 @@ const schema = z.object({
     .default(3334),
   /** The corporate directory (LDAP, Active Directory); off unless SEED_LDAP_URL is set: ldap/settings.ts. */
   ...LDAP_FIELDS,
+  /** The upstream OpenID Connect provider (corporate IdP); off unless SEED_BROKER_ISSUER is set: broker/settings.ts. */
+  ...BROKER_FIELDS,
 });
 
 export type SeedConfig = Readonly<z.infer<typeof schema>>;
@@ -91,7 +97,24 @@ export function loadSeedConfig(env: NodeJS.ProcessEnv = process.env): SeedConfig
     const value = env[name];
     if (value !== undefined && value.trim() !== '') present[name] = value;
   }
-  const parsed = schema.superRefine(checkLdapFields).safeParse(present);
+  if (present.KEYCLOAK_ADMIN_PASSWORD_FILE) {
+    if (present.KEYCLOAK_ADMIN_PASSWORD) {
+      throw new SeedError(
+        'config_invalid',
+        'KEYCLOAK_ADMIN_PASSWORD and KEYCLOAK_ADMIN_PASSWORD_FILE are both set: keep one',
+      );
+    }
+    present.KEYCLOAK_ADMIN_PASSWORD = readSecretFile(
+      'KEYCLOAK_ADMIN_PASSWORD_FILE',
+      present.KEYCLOAK_ADMIN_PASSWORD_FILE,
+    );
+  }
+  const parsed = schema
+    .superRefine((value, ctx) => {
+      checkLdapFields(value, ctx);
+      checkBrokerFields(value, ctx);
+    })
+    .safeParse(present);
   if (parsed.success) return Object.freeze(parsed.data);
   const issue = parsed.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');

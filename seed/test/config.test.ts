@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PRESET_NAMES } from '../src/clients/presets.ts';
 import { loadSeedConfig } from '../src/config.ts';
@@ -55,5 +58,23 @@ describe('seed configuration', () => {
     assert.equal(c.SEED_MCP_REMOTE_PORT, 3334);
     assert.equal(c.SEED_WAIT_SECONDS, 120);
     assert.throws(() => loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD: '' }), /KEYCLOAK_ADMIN_PASSWORD/);
+  });
+
+  it('reads the admin password from KEYCLOAK_ADMIN_PASSWORD_FILE, and refuses it given twice or missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seed-config-'));
+    const file = join(dir, 'admin');
+    writeFileSync(file, 'from-the-file-123\n');
+    assert.equal(
+      loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD_FILE: file }).KEYCLOAK_ADMIN_PASSWORD,
+      'from-the-file-123',
+    );
+    assert.throws(
+      () => loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD_FILE: file, KEYCLOAK_ADMIN_PASSWORD: 'inline' }),
+      /KEYCLOAK_ADMIN_PASSWORD and KEYCLOAK_ADMIN_PASSWORD_FILE are both set/,
+    );
+    assert.throws(
+      () => loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD_FILE: join(dir, 'missing') }),
+      /KEYCLOAK_ADMIN_PASSWORD_FILE: cannot read .*missing \(no such file\)/,
+    );
   });
 });

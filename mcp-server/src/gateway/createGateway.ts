@@ -33,6 +33,8 @@ export interface GatewayOptions {
   maxBodyBytes: number;
   allowedOrigins: readonly string[];
   exchange?: ExchangeToken;
+  /** MCP_REPLICA_ID: session ids start with `<replicaId>.` so a balancer can route each to its replica. */
+  replicaId?: string | null;
 }
 
 export interface Gateway {
@@ -57,7 +59,9 @@ export function mountGateway(router: Router<AppState>, options: GatewayOptions):
       insufficientScope: `the token lacks the scopes of ${spec.name}: ${spec.scopes.join(' ')}`,
     });
     const pool = connectionPool(spec, options.logger);
-    const sessions = gatewaySessions((session) => pool.release(session.key));
+    const sessions = gatewaySessions((session) => pool.release(session.key), {
+      idPrefix: options.replicaId ? `${options.replicaId}.` : '',
+    });
     const route = upstreamRoute({
       spec,
       pool,

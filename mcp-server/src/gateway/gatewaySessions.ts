@@ -35,7 +35,7 @@ export const SESSION_LIMITS: SessionLimits = { perSubject: 16, total: 5_000, idl
 
 export function gatewaySessions(
   onEnd: (session: GatewaySession) => void,
-  limits = SESSION_LIMITS,
+  { limits = SESSION_LIMITS, idPrefix = '' }: { limits?: SessionLimits; idPrefix?: string } = {},
 ): GatewaySessions {
   const sessions = new Map<string, GatewaySession>();
 
@@ -75,7 +75,8 @@ export function gatewaySessions(
         if (oldest) end(oldest);
       }
       // 192 random bits: a session id is a bearer of nothing (the token still decides), but unguessable.
-      const id = randomBytes(24).toString('base64url');
+      // The prefix (MCP_REPLICA_ID + '.') names the replica for sticky routing; '.' never occurs in base64url.
+      const id = `${idPrefix}${randomBytes(24).toString('base64url')}`;
       const session: GatewaySession = {
         id,
         subject,

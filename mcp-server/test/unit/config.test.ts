@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
@@ -27,6 +30,7 @@ describe('loadConfig', () => {
         clockToleranceSeconds: 30,
         requiredScope: 'mcp:tools',
         valkeyUrl: 'redis://127.0.0.1:6379',
+        replicaId: null,
         logLevel: 'info',
         issuers: ['http://localhost:8080/realms/mcp'],
         jwksUrls: ['http://localhost:8080/realms/mcp/protocol/openid-connect/certs'],
@@ -219,5 +223,55 @@ describe('loadConfig', () => {
       internal.introspection?.url,
       'http://keycloak:8080/realms/mcp/protocol/openid-connect/token/introspect',
     );
+  });
+
+  describe('secrets from files (*_FILE, compose secrets)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-config-'));
+    const file = (name: string, content: string) => {
+      writeFileSync(join(dir, name), content);
+      return join(dir, name);
+    };
+
+    it('puts the Valkey password from VALKEY_PASSWORD_FILE into the URL, without its final newline', () => {
+      const config = loadConfig({
+        VALKEY_URL: 'redis://valkey:6379',
+        VALKEY_PASSWORD_FILE: file('valkey', 'p@ss/word:1\n'),
+      });
+      assert.equal(config.valkeyUrl, 'redis://:p%40ss%2Fword%3A1@valkey:6379');
+      assert.equal(decodeURIComponent(new URL(config.valkeyUrl).password), 'p@ss/word:1');
+    });
+
+    it('reads the gateway and introspection client secrets from their files', () => {
+      const config = loadConfig({
+        OIDC_TOKEN_VALIDATION: 'introspection',
+        OIDC_INTROSPECTION_CLIENT_ID: 'introspector',
+        OIDC_INTROSPECTION_CLIENT_SECRET_FILE: file('introspection', 'from-file\n'),
+      });
+      assert.equal(config.introspection?.clientSecret, 'from-file');
+    });
+
+    it('names a missing or empty file, and a secret given twice', () => {
+      const missing = configError({ VALKEY_PASSWORD_FILE: join(dir, 'nope') });
+      assert.deepEqual(missing.variables, ['VALKEY_PASSWORD_FILE']);
+      assert.match(missing.message, /VALKEY_PASSWORD_FILE: cannot read .*nope \(no such file\)/);
+      const empty = configError({ VALKEY_PASSWORD_FILE: file('empty', '\n') });
+      assert.match(empty.message, /VALKEY_PASSWORD_FILE: .*empty is empty/);
+      const twice = configError({
+        VALKEY_URL: 'redis://:inline@valkey:6379',
+        VALKEY_PASSWORD_FILE: file('twice', 'x'),
+      });
+      assert.match(twice.message, /VALKEY_URL carries a password and VALKEY_PASSWORD_FILE is set/);
+      const both = configError({
+        OIDC_INTROSPECTION_CLIENT_SECRET: 'inline-secret-value',
+        OIDC_INTROSPECTION_CLIENT_SECRET_FILE: file('both', 'file-secret-value'),
+      });
+      assert.deepEqual(both.variables, ['OIDC_INTROSPECTION_CLIENT_SECRET_FILE']);
+      assert.doesNotMatch(both.message, /secret-value/, 'never echoes a secret');
+    });
+
+    it('MCP_REPLICA_ID: a short name, refused with anything a session id prefix could not carry', () => {
+      assert.equal(loadConfig({ MCP_REPLICA_ID: 'mcp-server-1' }).replicaId, 'mcp-server-1');
+      assert.deepEqual(configError({ MCP_REPLICA_ID: 'a.b' }).variables, ['MCP_REPLICA_ID']);
+    });
   });
 });

@@ -7,7 +7,7 @@ const LIMITS = { perSubject: 2, total: 3, idleMs: 60_000 };
 
 describe('gateway sessions', () => {
   it('finds a session only for the subject that opened it', () => {
-    const sessions = gatewaySessions(() => {}, LIMITS);
+    const sessions = gatewaySessions(() => {}, { limits: LIMITS });
     const mine = sessions.open('alice', (id) => `session:${id}`);
     assert.equal(sessions.find(mine.id, 'alice'), mine);
     assert.equal(sessions.find(mine.id, 'bob'), undefined);
@@ -18,7 +18,7 @@ describe('gateway sessions', () => {
 
   it('ends the oldest session of a subject over its cap, and the oldest of all over the total', () => {
     const ended: GatewaySession[] = [];
-    const sessions = gatewaySessions((s) => ended.push(s), LIMITS);
+    const sessions = gatewaySessions((s) => ended.push(s), { limits: LIMITS });
     const a1 = sessions.open('alice', (id) => id);
     const a2 = sessions.open('alice', (id) => id);
     a1.lastUsed -= 10; // a1 is the least recently used
@@ -35,7 +35,7 @@ describe('gateway sessions', () => {
 
   it('ending a session aborts its calls in flight and tells the pool once', () => {
     const ended: GatewaySession[] = [];
-    const sessions = gatewaySessions((s) => ended.push(s), LIMITS);
+    const sessions = gatewaySessions((s) => ended.push(s), { limits: LIMITS });
     const session = sessions.open('alice', (id) => id);
     const call = new AbortController();
     session.inflight.set('7', call);
@@ -44,6 +44,14 @@ describe('gateway sessions', () => {
     assert.equal(call.signal.aborted, true);
     assert.equal(ended.length, 1);
     assert.equal(sessions.find(session.id, 'alice'), undefined);
+    sessions.close();
+  });
+
+  it('starts every id with the replica prefix, so a balancer can route the session to its replica', () => {
+    const sessions = gatewaySessions(() => {}, { idPrefix: 'mcp-server-2.' });
+    const session = sessions.open('alice', (id) => id);
+    assert.match(session.id, /^mcp-server-2\.[A-Za-z0-9_-]{32}$/);
+    assert.equal(sessions.find(session.id, 'alice'), session);
     sessions.close();
   });
 });

@@ -1,7 +1,7 @@
 // SEED_LDAP_*: the corporate directory the realm federates, off unless SEED_LDAP_URL is set. The fields join the
 // seed's schema (config.ts); the doctor parses them alone (ldapFromEnv). ldapSettings() turns them into what the
 // seed and the doctor use, reading the bind password from its file: never from a variable, never printed.
-import { readFileSync } from 'node:fs';
+import { readSecretFile } from '../secretFile.ts';
 import { z } from 'zod';
 import { SeedError } from '../errors.ts';
 import { vendorProfile, type LdapVendor, type VendorProfile } from './vendor.ts';
@@ -134,7 +134,7 @@ export function ldapSettings(fields: LdapFields): LdapSettings | undefined {
   return {
     url,
     bindDn: fields.SEED_LDAP_BIND_DN as string,
-    bindPassword: readPasswordFile(passwordFile),
+    bindPassword: readSecretFile('SEED_LDAP_BIND_PASSWORD_FILE', passwordFile),
     passwordFile,
     usersDn: fields.SEED_LDAP_USERS_DN as string,
     adminGroup:
@@ -146,23 +146,6 @@ export function ldapSettings(fields: LdapFields): LdapSettings | undefined {
     startTls: fields.SEED_LDAP_START_TLS,
     editMode: fields.SEED_LDAP_EDIT_MODE,
   };
-}
-
-function readPasswordFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
-    throw new SeedError('config_invalid', `SEED_LDAP_BIND_PASSWORD_FILE: cannot read ${path} (${why})`);
-  }
-  const password = text.replace(/\r?\n$/, '');
-  if (password === '') {
-    throw new SeedError('config_invalid', `SEED_LDAP_BIND_PASSWORD_FILE: ${path} is empty`);
-  }
-  return password;
 }
 
 /** For the doctor: the SEED_LDAP_* variables alone (empty = unset), validated as the seed does. */
