@@ -23,7 +23,9 @@ export async function withStackDefaults(
   const filled: NodeJS.ProcessEnv = { ...env, STACK_CARD_PATH: cardPath };
   if (!filled.KEYCLOAK_URL && card) filled.KEYCLOAK_URL = card.keycloakUrl;
   if (!filled.KEYCLOAK_REALM && card) filled.KEYCLOAK_REALM = card.realm;
-  if (!filled.KEYCLOAK_ADMIN_PASSWORD && secrets?.keycloakAdminPassword) {
+  // A password file (the production profile's secret) is the source of truth; the card's copy only fills a gap.
+  const fromFile = Boolean(filled.KEYCLOAK_ADMIN_PASSWORD_FILE?.trim());
+  if (!fromFile && !filled.KEYCLOAK_ADMIN_PASSWORD && secrets?.keycloakAdminPassword) {
     filled.KEYCLOAK_ADMIN_USERNAME ??= secrets.keycloakAdminUsername;
     filled.KEYCLOAK_ADMIN_PASSWORD = secrets.keycloakAdminPassword;
   }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { PRESET_NAMES } from '../src/clients/presets.ts';
 import { loadSeedConfig } from '../src/config.ts';
 import { SeedError } from '../src/errors.ts';
+import { withStackDefaults } from '../src/stackEnv.ts';
 
 describe('seed configuration', () => {
   it('requires the admin password and names it', () => {
@@ -76,5 +77,18 @@ describe('seed configuration', () => {
       () => loadSeedConfig({ KEYCLOAK_ADMIN_PASSWORD_FILE: join(dir, 'missing') }),
       /KEYCLOAK_ADMIN_PASSWORD_FILE: cannot read .*missing \(no such file\)/,
     );
+  });
+
+  it('a second run with KEYCLOAK_ADMIN_PASSWORD_FILE ignores the copy in secrets.json (no "both set")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seed-stackenv-'));
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ keycloakAdminPassword: 'card-copy-123' }));
+    const file = join(dir, 'admin');
+    writeFileSync(file, 'from-the-file-123');
+    const { env } = await withStackDefaults({
+      STACK_CARD_PATH: join(dir, 'stack.json'),
+      KEYCLOAK_ADMIN_PASSWORD_FILE: file,
+    });
+    assert.equal(env.KEYCLOAK_ADMIN_PASSWORD, undefined);
+    assert.equal(loadSeedConfig(env).KEYCLOAK_ADMIN_PASSWORD, 'from-the-file-123');
   });
 });

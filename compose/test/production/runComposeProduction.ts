@@ -1,0 +1,223 @@
+// The compose half of `npm run test:production`: docker-compose.production.yml on our own Docker engine with images
+// built offline. Phases (each timed): engine → images, secrets, certificates (compose/production/setup.sh) → up
+// until every service is healthy and both Keycloak nodes are one cluster → the end-to-end suite through nginx
+// (https, the local CA) → a wrong database password refused in one line → the fault drills under load
+// (compose.drills.test.ts; with COMPOSE_TEST_COMPOSE=v2) → down -v. Own project name, ports (5xxxx) and state
+// folder: it never meets another stack.
+//
+// Knobs: COMPOSE_TEST_COMPOSE=v2|v1 (default v2), PRODUCTION_TEST_DRILLS=0 (skip the drills; the default for
+// v1, whose run checks that 1.29 brings the profile up and serves it), COMPOSE_TEST_KEEP=1 (leave it up).
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readStackCard, updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
+import { REPO_ROOT } from '../../native/paths.ts';
+import { assertPortsFree } from '../../native/ports.ts';
+import {
+  chooseCompose,
+  containerState,
+  phases,
+  run,
+  sayer,
+  secs,
+  StepError,
+  type RunOptions,
+} from '../support/composeHarness.ts';
+import { startEngine } from '../support/composeHarness.ts';
+import { clusterSize, PRODUCTION_SERVICES } from './productionStack.ts';
+
+const say = sayer('production-test');
+const { phase, report } = phases(say);
+const wanted = process.env.COMPOSE_TEST_COMPOSE === 'v1' ? 'v1' : 'v2';
+const drills = process.env.PRODUCTION_TEST_DRILLS ?? (wanted === 'v2' ? '1' : '0');
+const ports = { keycloak: 58443, mcp: 53443, management: 59000, management2: 59001, valkey: 56379 };
+const stackDir = join(
+  process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'mcp-keycloak-stack'),
+  'production-test-stack',
+);
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  COMPOSE_PROJECT_NAME: process.env.COMPOSE_PROJECT_NAME ?? 'mcpks-production-test',
+  STACK_DIR: stackDir,
+  STACK_UID: String(process.getuid?.() ?? 1000),
+  STACK_GID: String(process.getgid?.() ?? 1000),
+  KC_TLS_PORT: String(ports.keycloak),
+  MCP_TLS_PORT: String(ports.mcp),
+  KC_MANAGEMENT_PORT: String(ports.management),
+  KC_MANAGEMENT_PORT_2: String(ports.management2),
+  VALKEY_PORT: String(ports.valkey),
+  KC_PUBLIC_URL: `https://localhost:${ports.keycloak}`,
+  MCP_RESOURCE_URL: `https://localhost:${ports.mcp}/mcp`,
+};
+const files = ['-f', 'docker-compose.production.yml'];
+const cardPath = join(stackDir, 'stack.json');
+const caFile = join(stackDir, 'tls', 'ca.crt');
+let compose: string[] = [];
+const dc = (args: string[], opts: RunOptions = {}) =>
+  run(compose[0] ?? 'docker', [...compose.slice(1), ...files, ...args], { env, ...opts });
+
+/** Every long-running service healthy, the one-shots exited 0, both Keycloak nodes in one cluster view. */
+async function waitHealthy(timeoutMs = 420_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const states = Object.fromEntries(
+      await Promise.all(
+        [...PRODUCTION_SERVICES.longRunning, ...PRODUCTION_SERVICES.oneShot].map(
+          async (s) => [s, await containerState(dc, s, env)] as const,
+        ),
+      ),
+    );
+    const line = Object.entries(states)
+      .map(([name, s]) => `${name}=${s.health || s.status}${s.status === 'exited' ? `(${s.exitCode})` : ''}`)
+      .join(' ');
+    if (line !== last) say(`  ${line}`);
+    last = line;
+    for (const name of PRODUCTION_SERVICES.oneShot) {
+      const s = states[name];
+      if (s && s.status === 'exited' && s.exitCode !== 0) {
+        const logs = (await dc(['logs', '--no-color', name], { capture: true, allowFail: true })).out;
+        throw new StepError(`${name} exited with ${s.exitCode}:\n${logs}`);
+      }
+    }
+    const healthy =
+      PRODUCTION_SERVICES.longRunning.every((n) => {
+        const s = states[n];
+        return s && (s.health === 'healthy' || (s.health === '' && s.status === 'running'));
+      }) && PRODUCTION_SERVICES.oneShot.every((n) => states[n]?.status === 'exited');
+    if (healthy) {
+      const size = await clusterSize(dc);
+      if (size === 2) return;
+      if (line !== `${last}|cluster`) say(`  Keycloak cluster view: ${size ?? 'none yet'} of 2`);
+    }
+    if (Date.now() > deadline) {
+      const logs = (await dc(['logs', '--no-color', '--tail', '25'], { capture: true, allowFail: true })).out;
+      throw new StepError(
+        `not healthy within ${secs(timeoutMs)}: ${line}\nlast lines of every service:\n${logs}`,
+      );
+    }
+    await sleep(2000);
+  }
+}
+
+/** The card as the e2e suite and the drills read it: with the Valkey password, which the seed leaves out. */
+async function cardForTests(): Promise<void> {
+  const password = (await import('node:fs')).readFileSync(
+    join(stackDir, 'secrets', 'valkey_password'),
+    'utf8',
+  );
+  await updateStackCard(cardPath, (card) => ({
+    ...card,
+    valkeyUrl: `redis://:${encodeURIComponent(password.trim())}@127.0.0.1:${ports.valkey}`,
+  }));
+}
+
+async function e2eFiles(): Promise<string[]> {
+  const dir = join(REPO_ROOT, 'mcp-server/test/e2e');
+  return (await readdir(dir))
+    .filter((n) => n.endsWith('.test.ts'))
+    .sort()
+    .map((n) => relative(REPO_ROOT, join(dir, n)));
+}
+
+const testEnv = () => ({
+  ...env,
+  STACK_CARD_PATH: cardPath,
+  NODE_EXTRA_CA_CERTS: caFile,
+  PRODUCTION_COMPOSE: JSON.stringify([...compose, ...files]),
+  MCP_STACK_STARTED_BY_TEST: '1',
+});
+
+let failed = false;
+let upStarted = false;
+try {
+  env.DOCKER_HOST = await phase('docker engine', () => startEngine(say));
+  compose = await phase(`Compose ${wanted}`, () => chooseCompose(wanted, env, say));
+  upStarted = true;
+  await dc(['down', '-v', '--remove-orphans'], { capture: true, allowFail: true });
+  await assertPortsFree(
+    Object.entries(ports).map(([service, port]) => ({ port, service, variable: 'runComposeProduction.ts' })),
+  );
+  await rm(stackDir, { recursive: true, force: true });
+  await mkdir(stackDir, { recursive: true, mode: 0o700 });
+  await phase('images, secrets, certificates (compose/production/setup.sh)', () =>
+    run('bash', ['compose/production/setup.sh'], { env }),
+  );
+  await phase('up until healthy (both Keycloak nodes clustered)', async () => {
+    try {
+      await dc(['up', '-d', '--no-build']);
+    } catch (error) {
+      const logs = (await dc(['logs', '--no-color', '--tail', '25'], { capture: true, allowFail: true })).out;
+      throw new StepError(`${(error as Error).message}\nlast lines of every service:\n${logs}`);
+    }
+    await waitHealthy();
+    await cardForTests();
+  });
+  await phase('end-to-end suite through nginx (https)', async () => {
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-concurrency=1', ...(await e2eFiles())],
+      { env: testEnv(), allowFail: true },
+    );
+    if (result.code !== 0)
+      throw new StepError(`the end-to-end suite failed (exit ${result.code}); see above`);
+  });
+  await phase('a wrong database password: one clear line, no Java', async () => {
+    const wrong = join(stackDir, 'wrong-postgres-password');
+    await writeFile(wrong, randomBytes(12).toString('hex'), { mode: 0o444 });
+    // `docker run` on the project's network: `compose run` would ask for keycloak-2's fixed address again.
+    const image = `mcp-keycloak-stack/keycloak-production:${env.KEYCLOAK_VERSION ?? '26.7.3'}`;
+    const result = await run(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        `${env.COMPOSE_PROJECT_NAME}_default`,
+        '-v',
+        `${wrong}:/run/secrets/postgres_password:ro`,
+        '-v',
+        `${join(stackDir, 'secrets', 'keycloak_admin_password')}:/run/secrets/keycloak_admin_password:ro`,
+        image,
+        'start',
+        '--optimized',
+      ],
+      { env, capture: true, allowFail: true },
+    );
+    if (
+      result.code !== 78 ||
+      !/refused user keycloak for database keycloak: password authentication failed/.test(result.out)
+    )
+      throw new StepError(`expected exit 78 naming the refused login, got ${result.code}:\n${result.out}`);
+    say(`  ${result.out.split('\n').find((l) => l.includes('refused user')) ?? ''}`);
+  });
+  if (drills === '1') {
+    await phase('fault drills under load', async () => {
+      const result = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--test',
+          '--test-concurrency=1',
+          'compose/test/production/compose.drills.test.ts',
+        ],
+        { env: testEnv(), allowFail: true },
+      );
+      if (result.code !== 0) throw new StepError(`the fault drills failed (exit ${result.code}); see above`);
+    });
+  }
+  const card = await readStackCard(cardPath);
+  say(`card: ${card?.status} ${card?.mcpUrl}`);
+} catch (error) {
+  failed = true;
+  console.error(`[production-test] FAILED: ${(error as Error).message}`);
+} finally {
+  if (upStarted && process.env.COMPOSE_TEST_KEEP !== '1' && compose.length > 0) {
+    await phase('down -v', () => dc(['down', '-v', '--remove-orphans'], { capture: true, allowFail: true }));
+  }
+  report();
+}
+process.exitCode = failed ? 1 : 0;
