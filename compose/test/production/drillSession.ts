@@ -37,8 +37,9 @@ export interface DrillSession {
   readonly allowances: LossAllowance[];
   /** How long each drill took, by name. */
   readonly timings: Record<string, number>;
-  /** True once a drill failed (keep logs for a post-mortem). */
+  /** True once a drill (or the set-up, through markFailed) failed: keep logs for a post-mortem. */
   readonly failed: boolean;
+  markFailed(): void;
 }
 
 export function drillSession(load: () => Load | undefined): DrillSession {
@@ -52,6 +53,9 @@ export function drillSession(load: () => Load | undefined): DrillSession {
     timings,
     get failed() {
       return failed;
+    },
+    markFailed() {
+      failed = true;
     },
     async drill(name, inject, bounds, notes = () => []) {
       try {
