@@ -1,6 +1,7 @@
 // What every doctor check shares: the list of checks and their titles, the result each prints, the facts one
 // check hands to a later one (Facts), and how a check says pass, warn, fail or skip. A check declares the facts
 // it needs (`needs`) and receives only those; what it learns it returns (`produces`), even when it fails.
+import type { BrokerSettings } from '../broker/settings.ts';
 import type { LdapSettings } from '../ldap/settings.ts';
 import type { AdminAccess } from './clientCapacity.ts';
 import type { CookieJar } from './http.ts';
@@ -19,6 +20,8 @@ export const CHECKS = {
   clock: 'Clock skew between this machine, Keycloak and the MCP server',
   'client-capacity': "Room for new registrations under the realm's max-clients",
   ldap: 'The corporate directory: Keycloak connects to it and binds (SEED_LDAP_*)',
+  broker:
+    'The upstream identity provider: discovery, client credentials, Keycloak reaches it (SEED_BROKER_*)',
 } as const;
 export type CheckId = keyof typeof CHECKS;
 
@@ -48,6 +51,8 @@ export interface DoctorOptions {
   now?: () => number;
   /** The corporate directory (SEED_LDAP_*), when one is configured: enables the ldap check. */
   ldap?: LdapSettings | undefined;
+  /** The upstream identity provider (SEED_BROKER_*), when one is configured: enables the broker check. */
+  broker?: BrokerSettings | undefined;
 }
 
 /** The options as the checks see them: the issuer trimmed, the clock filled in, one cookie jar for the run. */

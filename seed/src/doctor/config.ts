@@ -1,6 +1,7 @@
 // The doctor's options: the environment first (the same names the MCP server reads), then the stack card.
 import { z } from 'zod';
 import { SeedError } from '../errors.ts';
+import { brokerFromEnv } from '../broker/settings.ts';
 import { ldapFromEnv } from '../ldap/settings.ts';
 import type { StackCard } from '../stackCard.ts';
 import type { DoctorOptions } from './doctor.ts';
@@ -59,6 +60,7 @@ export function doctorOptions(env: NodeJS.ProcessEnv, card: StackCard | undefine
     user,
     maxClockSkewSeconds: e.DOCTOR_MAX_CLOCK_SKEW_SECONDS,
     ldap: ldapFromEnv(env),
+    broker: brokerFromEnv(env),
     admin:
       e.KEYCLOAK_ADMIN_PASSWORD && (e.KEYCLOAK_URL ?? card?.keycloakUrl)
         ? {

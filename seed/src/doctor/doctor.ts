@@ -14,6 +14,7 @@ import {
 import { clientCapacity } from './checks/capacity.ts';
 import { clock } from './checks/clock.ts';
 import { ldap } from './checks/ldap.ts';
+import { broker } from './checks/broker.ts';
 import { asMetadata, prm } from './checks/discovery.ts';
 import { cors, deleteProbe, pkce, registration } from './checks/registration.ts';
 import { issuerCheck, jwks, offlineAccess, serverAccepts, tokenAudience } from './checks/tokens.ts';
@@ -52,6 +53,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   for (const check of LAST) results.push(await runCheck(check, settings, facts));
   // Only where a directory is configured: a stack without one has nothing to report.
   if (settings.ldap) results.push(await runCheck(ldap, settings, facts));
+  if (settings.broker) results.push(await runCheck(broker, settings, facts));
   return results;
 }
 

@@ -147,6 +147,9 @@ async function codeFlow(
     code_challenge_method: 'S256',
     resource: mcpUrl,
     state: pkcePair().verifier.slice(0, 16),
+    // Empty: Keycloak's own login form even where every login goes to an upstream identity provider
+    // (SEED_BROKER_ONLY; docs/broker.md). Without a default provider it changes nothing.
+    kc_idp_hint: '',
   }).toString();
   const query = await authorize(url, jar, user);
   const code = query.get('code');
