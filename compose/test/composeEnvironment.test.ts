@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { VARIABLES as SERVER_VARIABLES } from '@mcp-keycloak-stack/mcp-server/config';
 import { SEED_VARIABLES } from '@mcp-keycloak-stack/seed/config';
 
@@ -166,5 +166,31 @@ describe('serviceEnvironment', () => {
 
   it('refuses the list form', () => {
     assert.throws(() => serviceEnvironment(yaml, 'b'), /expected a KEY: value mapping/);
+  });
+});
+
+describe('docker-compose.production.yml: the replicas and the seed get every variable, as in docker-compose.yml', () => {
+  // The replicas take their environment through a YAML anchor and merge key (<<), as compose does.
+  const production = readRepoFile('docker-compose.production.yml').then((text) =>
+    stringifyYaml(parseYaml(text, { merge: true }) as unknown),
+  );
+
+  it('each MCP server replica lists every variable the server reads, and only those', async () => {
+    for (const replica of ['mcp-server-1', 'mcp-server-2']) {
+      const environment = serviceEnvironment(await production, replica);
+      assert.ok(environment, `${replica} has no environment`);
+      assert.deepEqual(missingFrom(environment, SERVER_VARIABLES), [], `${replica} lacks variables`);
+      const unknown = [...environment.keys()].filter(
+        (k) => !(SERVER_VARIABLES as readonly string[]).includes(k),
+      );
+      assert.deepEqual(unknown, [], `${replica} names variables config.ts does not read`);
+    }
+  });
+
+  it('the seed lists every variable the seed reads', async () => {
+    const environment = serviceEnvironment(await production, 'seed');
+    assert.ok(environment, 'seed has no environment');
+    const seedOnly = [...environment.keys()].filter((k) => (SEED_VARIABLES as readonly string[]).includes(k));
+    assert.deepEqual(missingFrom(new Map(seedOnly.map((k) => [k, ''])), SEED_VARIABLES), []);
   });
 });

@@ -53,7 +53,7 @@ const POOL_RECONNECT_MS = 30_000;
 const VALKEY_BACK_MS = 30_000;
 const STORE_BACK_MS = 5_000;
 const AOF_ALLOWANCE_MS = 2_000;
-const DOWN_UP_MS = 420_000;
+const DOWN_UP_MS = 600_000; // serial start: PostgreSQL, node 1, node 2, seed, replicas (516 s at load 26)
 const FIRST_SUCCESS_MS = 30_000;
 
 const command = JSON.parse(process.env.PRODUCTION_COMPOSE ?? '[]') as string[];
@@ -376,7 +376,7 @@ describe('fault drills on the production profile under load', { concurrency: fal
 
   it(
     'down and up of the whole stack: nothing fails once it is back; users, DCR clients and counts kept',
-    { timeout: 600_000 },
+    { timeout: 900_000 },
     async () => {
       let lateClient = '';
       let lateUsers: string[] = [];

@@ -1,13 +1,15 @@
 // The compose half of `npm run test:production`: docker-compose.production.yml on our own Docker engine with images
 // built offline. Phases (each timed): engine → images, secrets, certificates (compose/production/setup.sh) → up
-// until every service is healthy and both Keycloak nodes are one cluster → the end-to-end suite through nginx
-// (https, the local CA) → a wrong database password refused in one line → the fault drills under load
-// (compose.drills.test.ts; with COMPOSE_TEST_COMPOSE=v2) → down -v. Own project name, ports (5xxxx) and state
-// folder: it never meets another stack.
+// until every service is healthy and both Keycloak nodes are one cluster → with v2: the end-to-end suite through
+// nginx (https, the local CA), with 1.29: a challenge and the issuer's metadata through nginx → a wrong database
+// password refused in one line → with v2: the fault drills under load (compose.drills.test.ts) → down -v. Own
+// project name, ports (5xxxx) and state folder: it never meets another stack.
 //
 // Knobs: COMPOSE_TEST_COMPOSE=v2|v1 (default v2), PRODUCTION_TEST_DRILLS=0 (skip the drills; the default for
 // v1, whose run checks that 1.29 brings the profile up and serves it), COMPOSE_TEST_KEEP=1 (leave it up).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -114,6 +116,27 @@ async function cardForTests(): Promise<void> {
   }));
 }
 
+/** fetch that trusts the profile's local CA: this process started before the CA existed (NODE_EXTRA_CA_CERTS). */
+function fetchWithCa(
+  url: string,
+  init: { method?: string } = {},
+): Promise<{ status: number; headers: Headers }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      { method: init.method ?? 'GET', ca: readFileSync(caFile) },
+      (response) => {
+        response.resume();
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') headers.set(k, v);
+        resolve({ status: response.statusCode ?? 0, headers });
+      },
+    );
+    request.once('error', reject);
+    request.end();
+  });
+}
+
 async function e2eFiles(): Promise<string[]> {
   const dir = join(REPO_ROOT, 'mcp-server/test/e2e');
   return (await readdir(dir))
@@ -155,15 +178,34 @@ try {
     await waitHealthy();
     await cardForTests();
   });
-  await phase('end-to-end suite through nginx (https)', async () => {
-    const result = await run(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=1', ...(await e2eFiles())],
-      { env: testEnv(), allowFail: true },
-    );
-    if (result.code !== 0)
-      throw new StepError(`the end-to-end suite failed (exit ${result.code}); see above`);
-  });
+  if (drills === '1') {
+    await phase('end-to-end suite through nginx (https)', async () => {
+      const result = await run(
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-concurrency=1', ...(await e2eFiles())],
+        { env: testEnv(), allowFail: true },
+      );
+      if (result.code !== 0)
+        throw new StepError(`the end-to-end suite failed (exit ${result.code}); see above`);
+    });
+  } else {
+    // 1.29's run: the profile comes up and serves through nginx; the drills and e2e run once, with v2.
+    await phase('served through nginx (https)', async () => {
+      const card = await readStackCard(cardPath);
+      if (!card) throw new StepError(`no stack card at ${cardPath}`);
+      const challenge = await fetchWithCa(card.mcpUrl, { method: 'POST' });
+      const metadata = await fetchWithCa(`${card.issuer}/.well-known/openid-configuration`);
+      if (
+        challenge.status !== 401 ||
+        !challenge.headers.get('www-authenticate')?.includes('resource_metadata=') ||
+        metadata.status !== 200
+      )
+        throw new StepError(
+          `POST ${card.mcpUrl} gave ${challenge.status}, the issuer's metadata ${metadata.status}`,
+        );
+      say(`  ${card.mcpUrl}: 401 with resource_metadata; ${card.issuer}: metadata 200`);
+    });
+  }
   await phase('a wrong database password: one clear line, no Java', async () => {
     const wrong = join(stackDir, 'wrong-postgres-password');
     await writeFile(wrong, randomBytes(12).toString('hex'), { mode: 0o444 });
