@@ -1,23 +1,27 @@
 // `npm run test:compose`: the compose stack, verified end to end on a local Docker engine with images built
 // offline. Phases (each timed): engine → offline images → `.env` refusal check (admin and Valkey passwords) →
-// up + healthy + the janitor's first prune → the same end-to-end suite as `npm test` (stack card mode
-// "compose") + restart and Valkey-auth checks → air-gap bundle round trip (save, remove images, load, up
-// again), or with TLS the proxy's per-address rate limits → down. Everything runs on its own project name, ports and state
-// folder, so it never meets a native stack or a user's `docker compose up`.
+// up + healthy + both one-shots (seed, stack-ready) done + the janitor's first prune → the same end-to-end
+// suite as `npm test` (stack card mode "compose", marked ready by stack-ready) + restart and Valkey-auth checks →
+// air-gap bundle round trip (save, remove images, load, up again), or with TLS the proxy's per-address rate
+// limits → down. Everything runs on its own project name, ports and state folder, so it never meets a native
+// stack or a user's `docker compose up`.
 //
 // Knobs: COMPOSE_TEST_PORTS_BASE (4 → Keycloak 48080, management 49000, MCP 43000, Valkey 46379),
 // COMPOSE_TEST_BUNDLE=0 (skip the bundle round trip), COMPOSE_TEST_KEEP=1 (leave the stack up),
 // COMPOSE_TEST_COMPOSE=v2 (Compose v2 built by compose/test/setup-compose-v2.sh, as a plugin in the cache) or
 // v1 (Debian's docker-compose 1.29); `npm run test:compose` runs both, v2 first.
 // COMPOSE_CMD="docker compose" to force one Compose (default: v2 when present, else docker-compose 1.29),
-// COMPOSE_TEST_TLS=1 (the same run through compose/overlays/tls.yml: every public URL https, local CA).
+// COMPOSE_TEST_TLS=1 (the same run through compose/overlays/tls.yml: every public URL https, local CA),
+// COMPOSE_TEST_STACK_OWNER=uid:gid (who owns the state folder at `up`, as `mkdir -p .stack` by that person
+// would leave it; default: the runner, and 1000:1000 when the runner is root, so a root run still checks that
+// the seed becomes the folder's owner — `0:0` for root's own folder). STACK_UID/STACK_GID stay unset, as in
+// a fresh .env.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { REPO_ROOT } from '../native/paths.ts';
 import { assertPortsFree } from '../native/ports.ts';
 
@@ -93,9 +97,16 @@ const composeEnv: NodeJS.ProcessEnv = {
   // base64url: letters, digits, - and _ only, as the valkey service requires (24 characters).
   VALKEY_PASSWORD: randomBytes(18).toString('base64url'),
   STACK_DIR: stackDir,
-  STACK_UID: String(process.getuid?.() ?? 1000),
-  STACK_GID: String(process.getgid?.() ?? 1000),
+  // Unset, as in a fresh .env: the seed and stack-ready become the owner of the state folder.
+  STACK_UID: '',
+  STACK_GID: '',
 };
+const stackOwner = (() => {
+  const wanted = process.env.COMPOSE_TEST_STACK_OWNER ?? (process.getuid?.() === 0 ? '1000:1000' : '');
+  const match = /^(\d+):(\d+)$/.exec(wanted);
+  if (wanted && !match) throw new Error(`COMPOSE_TEST_STACK_OWNER must be uid:gid, not ${wanted}`);
+  return match ? { uid: Number(match[1]), gid: Number(match[2]) } : undefined;
+})();
 const tls = process.env.COMPOSE_TEST_TLS === '1';
 if (tls) {
   Object.assign(composeEnv, {
@@ -129,9 +140,12 @@ async function containerState(
   return { status, health, exitCode: Number(exitCode) };
 }
 
+/** The one-shots: each must exit 0 (the seed first; stack-ready once the MCP server is healthy). */
+const ONE_SHOTS = ['seed', 'stack-ready'];
+
 /**
- * Every long-running service healthy (the janitor, which has no healthcheck, running) and the seed exited 0; a
- * dead or restarting service or a timeout names it.
+ * Every long-running service healthy (the janitor, which has no healthcheck, running) and every one-shot exited
+ * 0; a one-shot that failed, a dead or restarting service or a timeout names it.
  */
 async function waitHealthy(timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -143,6 +157,7 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
       seed: await containerState('seed'),
       'mcp-server': await containerState('mcp-server'),
       janitor: await containerState('janitor'),
+      'stack-ready': await containerState('stack-ready'),
       ...(tls ? { 'tls-proxy': await containerState('tls-proxy') } : {}),
     };
     const line = Object.entries(states)
@@ -150,22 +165,25 @@ async function waitHealthy(timeoutMs = 300_000): Promise<void> {
       .join(' ');
     if (line !== last) say(`  ${line}`);
     last = line;
-    if (states.seed.status === 'exited' && states.seed.exitCode !== 0) {
-      throw new StepError(
-        `the seed exited with ${states.seed.exitCode}:\n${(await dc(['logs', '--no-color', 'seed'], { capture: true })).out}`,
-      );
+    for (const name of ONE_SHOTS) {
+      const s = states[name as keyof typeof states];
+      if (s && s.status === 'exited' && s.exitCode !== 0) {
+        throw new StepError(
+          `${name} exited with ${s.exitCode}:\n${(await dc(['logs', '--no-color', name], { capture: true })).out}`,
+        );
+      }
     }
     const longRunning = Object.entries(states)
-      .filter(([name]) => name !== 'seed')
+      .filter(([name]) => !ONE_SHOTS.includes(name))
       .map(([, state]) => state);
     if (
       longRunning.every((s) => s.health === 'healthy' || (s.health === '' && s.status === 'running')) &&
-      states.seed.status === 'exited'
+      ONE_SHOTS.every((name) => states[name as keyof typeof states]?.status === 'exited')
     ) {
       return;
     }
     for (const [name, s] of Object.entries(states)) {
-      if (name !== 'seed' && ['exited', 'dead', 'restarting'].includes(s.status)) {
+      if (!ONE_SHOTS.includes(name) && ['exited', 'dead', 'restarting'].includes(s.status)) {
         const logs = (await dc(['logs', '--no-color', '--tail', '40', name], { capture: true })).out;
         throw new StepError(`${name} stopped (exit ${s.exitCode}); its last lines:\n${logs}`);
       }
@@ -201,6 +219,7 @@ async function janitorPruned(timeoutMs = 90_000): Promise<void> {
 async function up(): Promise<void> {
   await rm(stackDir, { recursive: true, force: true });
   await mkdir(stackDir, { recursive: true, mode: 0o700 });
+  if (stackOwner) await chown(stackDir, stackOwner.uid, stackOwner.gid);
   if (tls) await run('bash', ['compose/tls/setup.sh'], { env: composeEnv });
   try {
     await dc(['up', '-d', '--no-build']);
@@ -209,18 +228,9 @@ async function up(): Promise<void> {
     const logs = (await dc(['logs', '--no-color', '--tail', '25'], { capture: true, allowFail: true })).out;
     throw new StepError(`${(error as Error).message}\nlast lines of every service:\n${logs}`);
   }
+  // stack-ready has marked the card ready (compose/test/compose-e2e/card.e2e.test.ts checks it).
   await waitHealthy();
   await janitorPruned();
-  // Every service is healthy: the card the seed wrote now describes a ready stack.
-  await updateStackCard(cardPath, (card) => {
-    const readyAt = new Date();
-    return {
-      ...card,
-      status: 'ready',
-      readyAt: readyAt.toISOString(),
-      startupMs: readyAt.getTime() - Date.parse(card.startedAt ?? readyAt.toISOString()),
-    };
-  });
 }
 
 async function e2eFiles(): Promise<string[]> {

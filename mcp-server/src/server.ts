@@ -29,12 +29,16 @@ export async function startServer(options: {
   overrides?: { verifier?: AccessTokenVerifier; store?: UsageStore };
 }): Promise<RunningServer> {
   const { config, logger } = options;
+  const metrics = createMetrics();
   let store = options.overrides?.store;
   if (!store) {
     const valkey = createValkeyStore({
       url: config.valkeyUrl,
       logger,
       rateLimit: { limit: config.rateLimit, windowSeconds: config.rateLimitWindowSeconds },
+      // mcp_valkey_up follows the client's view (each command, each connection change); createApp adds a PING
+      // at every scrape.
+      onAvailability: (up) => metrics.valkeyAvailability(up),
     });
     // Start even if Valkey is down (the client keeps retrying; /readyz says so): a stack starting in any
     // order must converge without restarts.
@@ -43,7 +47,6 @@ export async function startServer(options: {
       .catch((error: Error) => logger.warn({ reason: error.message }, 'Valkey not reachable yet'));
     store = valkey;
   }
-  const metrics = createMetrics();
   const verifier =
     options.overrides?.verifier ?? verifierFromConfig(config, (outcome) => metrics.verifyOutcome(outcome));
   // Its own logger at info, so LOG_LEVEL=warn keeps the audit trail; `silent` turns both off.

@@ -3,11 +3,18 @@ import type { SeedConfig } from './config.ts';
 import { SeedError } from './errors.ts';
 import { describeFetchError } from './waitForKeycloak.ts';
 
-/** Logs in to the master realm with admin-cli, then points the client at the target realm. */
+/**
+ * Logs in to the master realm with admin-cli; the client returned works on the target realm.
+ *
+ * Two clients, because the admin client refreshes its token against its *current* realm: one pointed at the
+ * target realm sent master's refresh token there, which Keycloak refuses ("HTTP 400: invalid_grant") — so any
+ * run longer than the 60 s lifespan of master's access tokens failed, e.g. the first compose `up` on a loaded
+ * machine. The login client stays on master and hands its tokens, refreshed there, to the working one.
+ */
 export async function openAdminSession(config: SeedConfig): Promise<KcAdminClient> {
-  const admin = new KcAdminClient({ baseUrl: config.KEYCLOAK_URL, realmName: 'master' });
+  const login = new KcAdminClient({ baseUrl: config.KEYCLOAK_URL, realmName: 'master' });
   try {
-    await admin.auth({
+    await login.auth({
       grantType: 'password',
       clientId: 'admin-cli',
       username: config.KEYCLOAK_ADMIN_USERNAME,
@@ -27,7 +34,8 @@ export async function openAdminSession(config: SeedConfig): Promise<KcAdminClien
       `could not log in to Keycloak at ${config.KEYCLOAK_URL}: ${status ? `HTTP ${status}` : describeFetchError(error)}`,
     );
   }
-  admin.setConfig({ realmName: config.KEYCLOAK_REALM });
+  const admin = new KcAdminClient({ baseUrl: config.KEYCLOAK_URL, realmName: config.KEYCLOAK_REALM });
+  admin.registerTokenProvider({ getAccessToken: () => login.getAccessToken() });
   return admin;
 }
 

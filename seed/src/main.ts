@@ -4,26 +4,45 @@
 //   npm run seed -- keys …           signing-key rotation (see `npm run seed -- keys help`)
 //   npm run seed -- prune-clients    delete self-registered clients unused for a day (--unused-for, --every)
 //   npm run seed -- upstreams        the realm side of MCP_UPSTREAMS_FILE only (--file, --base-url)
-import { httpStatusOf } from './adminSession.ts';
+//   npm run seed -- mark-ready       compose's stack-ready: wait for a ready stack, mark the card ready
+import { prepareCardFolder } from './cardFolder.ts';
 import { loadSeedConfig } from './config.ts';
 import { writeComposeCard } from './composeCard.ts';
 import { SeedError } from './errors.ts';
+import { failureLine } from './failure.ts';
 import { renderHostConfigs } from './hostConfigs.ts';
 import { runPruneCommand } from './janitor/command.ts';
 import { runKeysCommand } from './keys/command.ts';
+import { markReady, readyOptionsFrom } from './markReady.ts';
 import { seed } from './seed.ts';
 import { readStackCard } from './stackCard.ts';
-import { withStackDefaults } from './stackEnv.ts';
+import { defaultCardPath, withStackDefaults } from './stackEnv.ts';
 import { runUpstreamsCommand } from './upstreams/command.ts';
 
 const say = (line: string) => console.log(`[seed] ${line}`);
+const [command = 'seed', ...rest] = process.argv.slice(2);
+const cardPath = defaultCardPath(process.env);
+const compose = process.env.STACK_MODE === 'compose';
 
 try {
-  const [command = 'seed', ...rest] = process.argv.slice(2);
+  // Before anything reads or writes the card: in compose, become the card folder's owner (cardFolder.ts); a
+  // folder that cannot be written is refused naming what to set.
+  if (command === 'seed' || command === 'mark-ready') await prepareCardFolder(cardPath, { compose }, say);
+  // mark-ready needs no admin session and no seed configuration: only the card and what it checks.
+  if (command === 'mark-ready') await markReady(readyOptionsFrom(process.env, cardPath), say);
+  else await runCommand();
+} catch (error) {
+  console.error(failureLine(error, { cardPath, compose }));
+  process.exitCode = 1;
+}
+
+async function runCommand(): Promise<void> {
   const { env } = await withStackDefaults(process.env);
   const config = loadSeedConfig(env);
   if (command === 'seed') {
-    await writeComposeCard(env); // compose only (STACK_MODE=compose): the card the native launcher would write
+    // Compose only (STACK_MODE=compose): the card the native launcher would write; the admin password as
+    // resolved by the config (KEYCLOAK_ADMIN_PASSWORD_FILE included).
+    await writeComposeCard({ ...env, KEYCLOAK_ADMIN_PASSWORD: config.KEYCLOAK_ADMIN_PASSWORD });
     const card = await seed(config, say, env);
     console.log(renderHostConfigs(card, { only: undefined }));
     say(`done; passwords and the client secret are in ${config.STACK_CARD_PATH} (mode 0600)`);
@@ -40,17 +59,7 @@ try {
   } else {
     throw new SeedError(
       'config_invalid',
-      `unknown command "${command}" (seed, configs, keys, prune-clients, upstreams)`,
+      `unknown command "${command}" (seed, configs, keys, prune-clients, upstreams, mark-ready)`,
     );
   }
-} catch (error) {
-  if (error instanceof SeedError) {
-    console.error(`[seed] error (${error.code}): ${error.message}`);
-  } else {
-    const status = httpStatusOf(error);
-    console.error(
-      `[seed] error: Keycloak request failed${status ? ` with HTTP ${status}` : ''}: ${(error as Error).message}`,
-    );
-  }
-  process.exitCode = 1;
 }

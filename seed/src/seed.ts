@@ -6,6 +6,13 @@ import { openAdminSession } from './adminSession.ts';
 import { ADMIN_ROLE } from './contracts.ts';
 import { checkRealm, ensureRealmRole } from './ensureRealm.ts';
 import { guardMasterRealm } from './guardMasterRealm.ts';
+import { ensureBroker } from './broker/ensureBroker.ts';
+import {
+  CIMD_POLICY as CIMD_POLICY_NAME,
+  ensureCimdPolicy,
+  relayRedirectUris,
+} from './cimd/ensureCimdPolicy.ts';
+import { cimdSettings } from './cimd/settings.ts';
 import { ensureLdap } from './ldap/ensureLdap.ts';
 import { ensureUsers, type DemoUserSpec } from './ensureUsers.ts';
 import { ensureM2mClient } from './clients/ensureM2mClient.ts';
@@ -39,6 +46,7 @@ export async function seed(
     say('master realm: brute-force protection turned on (the bootstrap admin)');
   const adminRole = await ensureRealmRole(admin, ADMIN_ROLE);
   await ensureLdap(admin, config, adminRole, say);
+  await ensureBroker(admin, config, card.issuer, adminRole, say);
 
   const previous = (username: string) => card.users.find((u) => u.username === username)?.password;
   const specs: DemoUserSpec[] = [
@@ -86,6 +94,16 @@ export async function seed(
         .join(', ')}${createdPresets.length ? ` — created ${createdPresets.join(', ')}` : ''}`,
     );
   }
+
+  const cimd = cimdSettings(config, await relayRedirectUris(admin));
+  const cimdOutcome = await ensureCimdPolicy(admin, cimd);
+  say(
+    cimdOutcome === 'unsupported'
+      ? 'client ID metadata documents: this Keycloak has no cimd feature or no mcp-cimd-client executor — skipped'
+      : `client ID metadata documents: ${
+          cimd.documentHosts.length ? `fetched from ${cimd.documentHosts.join(', ')}` : 'off (none trusted)'
+        } (policy ${CIMD_POLICY_NAME}${cimdOutcome === 'written' ? ', written' : ''})`,
+  );
 
   const upstreamResult = await seedUpstreams(
     admin,

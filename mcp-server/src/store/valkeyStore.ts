@@ -51,6 +51,11 @@ export function createValkeyStore(options: {
   url: string;
   logger: Logger;
   rateLimit: RateLimitPolicy;
+  /**
+   * Told whenever Valkey's availability changes as this client sees it: a command answered or failed, the
+   * connection became ready or closed (mcp_valkey_up). Called on changes only, never on the hot path otherwise.
+   */
+  onAvailability?: (up: boolean) => void;
 }): ValkeyStore {
   const log = options.logger.child({ component: 'valkey' });
   const client = new Redis(options.url, {
@@ -63,7 +68,10 @@ export function createValkeyStore(options: {
     // error within milliseconds and /readyz goes red, rather than requests piling up in memory.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 1_000,
+    // A lost connection already fails at once (no offline queue); this bounds a live but slow answer. 1 s was
+    // too tight: with a Keycloak node restarting beside it on 2 cores, a starved event loop fired the timer
+    // before reading an answer already there, and one tool call in thousands failed closed (compose drills).
+    commandTimeout: 2_500,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     // disconnect() arms a timer to destroy a socket that will not close; 2 s by default, which holds a
     // stopping process (or test run) open for nothing when the socket is already gone.
@@ -77,10 +85,20 @@ export function createValkeyStore(options: {
     }
   ).mcpAdmit.bind(client);
 
+  // Availability as this client sees it, reported on change: a connection that closes says so at once, without
+  // waiting for a request to fail; every command's outcome confirms or corrects it.
+  let available: boolean | undefined;
+  const availability = (up: boolean) => {
+    if (up === available) return;
+    available = up;
+    options.onAvailability?.(up);
+  };
+
   // Without an 'error' listener an unreachable Valkey would crash the process. Log once per outage, not on
   // every reconnect attempt.
   let down = false;
   client.on('error', (err: Error) => {
+    availability(false);
     if (down) return;
     down = true;
     log.warn({ reason: err.message }, 'Valkey unavailable; retrying in the background');
@@ -88,12 +106,17 @@ export function createValkeyStore(options: {
   client.on('ready', () => {
     if (down) log.info('Valkey reachable again');
     down = false;
+    availability(true);
   });
+  client.on('close', () => availability(false));
 
   async function run<T>(what: string, command: () => Promise<T>): Promise<T> {
     try {
-      return await command();
+      const result = await command();
+      availability(true);
+      return result;
     } catch (cause) {
+      availability(false);
       throw new StoreUnavailableError(`Valkey ${what} failed: ${(cause as Error).message}`, { cause });
     }
   }
@@ -118,8 +141,10 @@ export function createValkeyStore(options: {
           countCall ? '1' : '0',
         );
       } catch (cause) {
+        availability(false);
         throw new StoreUnavailableError(`Valkey admit failed: ${(cause as Error).message}`, { cause });
       }
+      availability(true);
       const [allowed, used, ttl, count] = reply;
       return {
         allowed: allowed === 1,

@@ -1,5 +1,7 @@
 // /readyz names the token check for what the verifier really probes: `jwks` (keys) or `introspection`
-// (the endpoint answers). The JWT-mode answer is covered through the whole app in app.test.ts.
+// (the endpoint answers). The JWT-mode answer is covered through the whole app in app.test.ts. With Valkey down it
+// is 503 in the (default) closed failure mode, so a balancer and monitoring see the outage callers only see as
+// tool errors; 200 "degraded" in open mode.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Koa from 'koa';
@@ -11,7 +13,11 @@ import { readyz, type TokenCheck } from '../../src/http/health.ts';
 import type { AppState } from '../../src/http/appState.ts';
 import { MemoryStore, memoryLogger } from './support/fakes.ts';
 
-function app(tokenCheck: TokenCheck, keys: () => Promise<void>) {
+function app(
+  tokenCheck: TokenCheck,
+  keys: () => Promise<void>,
+  valkey: { store?: MemoryStore; mode?: 'closed' | 'open' } = {},
+) {
   const verifier = Object.assign(async () => Promise.reject(new Error('not used')), {
     checkKeys: keys,
   }) as AccessTokenVerifier;
@@ -23,10 +29,10 @@ function app(tokenCheck: TokenCheck, keys: () => Promise<void>) {
   });
   koa.use(
     readyz({
-      store: new MemoryStore(),
+      store: valkey.store ?? new MemoryStore(),
       verifier,
       tokenCheck,
-      storeFailureMode: 'closed',
+      storeFailureMode: valkey.mode ?? 'closed',
       draining: () => false,
     }),
   );
@@ -78,5 +84,35 @@ describe('GET /readyz token check name', () => {
     const res = await request(introspecting.callback()).get('/readyz').expect(200);
     assert.deepEqual(Object.keys(res.body.checks), ['valkey', 'introspection']);
     await introspecting.close();
+  });
+});
+
+describe('GET /readyz with Valkey down', () => {
+  const down = () => Object.assign(new MemoryStore(), { down: true });
+
+  it('closed failure mode: 503 "unavailable", the reason and what it means for tool calls, a log line', async () => {
+    const { koa, lines } = app('jwks', async () => {}, { store: down(), mode: 'closed' });
+    const res = await request(koa.callback()).get('/readyz').expect(503);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.deepEqual(res.body, {
+      status: 'unavailable',
+      checks: {
+        valkey: {
+          ok: false,
+          error: 'Valkey admit failed: Connection is closed.',
+          degraded: 'tool calls are refused until Valkey is back (MCP_STORE_FAILURE_MODE=closed)',
+        },
+        jwks: { ok: true },
+      },
+    });
+    assert.ok(lines.some((line) => line.includes('not ready') && line.includes('"valkey"')));
+  });
+
+  it('open failure mode: 200 "degraded" (calls run uncounted), the reason still named', async () => {
+    const { koa } = app('jwks', async () => {}, { store: down(), mode: 'open' });
+    const res = await request(koa.callback()).get('/readyz').expect(200);
+    assert.equal(res.body.status, 'degraded');
+    assert.equal(res.body.checks.valkey.ok, false);
+    assert.match(res.body.checks.valkey.degraded, /uncounted and without rate limit/);
   });
 });
