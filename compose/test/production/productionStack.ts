@@ -12,7 +12,7 @@ export const PRODUCTION_SERVICES = {
     'mcp-server-1',
     'mcp-server-2',
   ],
-  oneShot: ['seed'],
+  oneShot: ['seed', 'stack-ready'],
 } as const;
 
 type Compose = (args: string[], opts?: RunOptions) => Promise<{ code: number; out: string }>;

@@ -206,7 +206,7 @@ try {
       say(`  ${card.mcpUrl}: 401 with resource_metadata; ${card.issuer}: metadata 200`);
     });
   }
-  await phase('a wrong database password: one clear line, no Java', async () => {
+  await phase('a wrong database password, a missing secret: one clear line each, no Java', async () => {
     const wrong = join(stackDir, 'wrong-postgres-password');
     await writeFile(wrong, randomBytes(12).toString('hex'), { mode: 0o444 });
     // `docker run` on the project's network: `compose run` would ask for keycloak-2's fixed address again.
@@ -234,6 +234,43 @@ try {
     )
       throw new StepError(`expected exit 78 naming the refused login, got ${result.code}:\n${result.out}`);
     say(`  ${result.out.split('\n').find((l) => l.includes('refused user')) ?? ''}`);
+    // And without the secret file at all: named before anything else runs.
+    const missing = await run(
+      'docker',
+      ['run', '--rm', '--network', `${env.COMPOSE_PROJECT_NAME}_default`, image, 'start', '--optimized'],
+      { env, capture: true, allowFail: true },
+    );
+    if (
+      missing.code !== 78 ||
+      !/secret file \/run\/secrets\/postgres_password \(KC_DB_PASSWORD\) is missing/.test(missing.out)
+    )
+      throw new StepError(`expected exit 78 naming the missing secret, got ${missing.code}:\n${missing.out}`);
+    say(`  ${missing.out.trim().split('\n').at(-1) ?? ''}`);
+  });
+  await phase('backup as docs/production.md says: pg_dump, pg_restore into a scratch database', async () => {
+    // The dump and the restore inside the container (the host redirect in the docs moves the same bytes).
+    const script = [
+      'set -e',
+      'pg_dump -U postgres -Fc keycloak > /tmp/keycloak.dump',
+      'dropdb -U postgres --if-exists restore_check',
+      'createdb -U postgres restore_check',
+      'pg_restore -U postgres -d restore_check /tmp/keycloak.dump',
+      'for db in keycloak restore_check; do',
+      '  psql -U postgres -d "$db" -tAc "select (select count(*) from user_entity) || \' \' || (select count(*) from client)"',
+      'done',
+      'dropdb -U postgres restore_check; rm /tmp/keycloak.dump',
+    ].join('\n');
+    const result = await dc(['exec', '-T', 'postgres', 'bash', '-c', script], { capture: true });
+    const [original, restored] = result.out.trim().split('\n').slice(-2);
+    if (!original || original !== restored)
+      throw new StepError(`users and clients: ${original} in keycloak, ${restored} restored:\n${result.out}`);
+    const aof = await dc(['exec', '-T', 'valkey', 'sh', '-c', 'tar -C /data -c . | tar -t'], {
+      capture: true,
+    });
+    if (!/appendonlydir\/.*\.aof/.test(aof.out)) throw new StepError(`no AOF in Valkey's /data:\n${aof.out}`);
+    say(
+      `  users and clients ${original} in the database and in its restored dump; Valkey's AOF in the tarball`,
+    );
   });
   if (drills === '1') {
     await phase('fault drills under load', async () => {
