@@ -10,30 +10,25 @@ export interface ServiceSize {
 
 const MIB: Record<string, number> = { B: 1 / 1048576, KiB: 1 / 1024, MiB: 1, GiB: 1024 };
 
-/** One `docker stats --no-stream` of the project's running containers, by service name. */
+/** One `docker stats --no-stream` of the project's running containers, by compose service (its label). */
 export async function sampleSizes(project: string, env: NodeJS.ProcessEnv): Promise<ServiceSize[]> {
+  const services = await containerServices(project, env);
+  if (services.size === 0) return [];
   const out = (
     await run(
       'docker',
-      [
-        'stats',
-        '--no-stream',
-        '--format',
-        '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}',
-        ...(await containerNames(project, env)),
-      ],
-      { env, capture: true },
+      ['stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}', ...services.keys()],
+      { env, capture: true, allowFail: true },
     )
   ).out;
   return out
     .split('\n')
     .map((line) => line.trim().split('|'))
-    .filter((parts) => parts.length === 3)
+    .filter((parts) => parts.length === 3 && services.has(parts[0] ?? ''))
     .map(([name = '', cpu = '', mem = '']) => {
       const used = /^([\d.]+)([KMG]?i?B)/.exec(mem.trim());
       return {
-        // <project>-<service>-1 (v2) or <project>_<service>_1 (1.29)
-        service: name.slice(project.length + 1).replace(/[-_]\d+$/, ''),
+        service: services.get(name) ?? name,
         cpuPercent: Number.parseFloat(cpu),
         memMiB: used ? Number(used[1]) * (MIB[used[2] ?? 'MiB'] ?? 1) : Number.NaN,
       };
@@ -41,18 +36,29 @@ export async function sampleSizes(project: string, env: NodeJS.ProcessEnv): Prom
     .sort((a, b) => a.service.localeCompare(b.service));
 }
 
-async function containerNames(project: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+/** Running containers of the project: name → compose service (a container being recreated is skipped). */
+async function containerServices(project: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   const out = (
     await run(
       'docker',
-      ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'],
-      {
-        env,
-        capture: true,
-      },
+      [
+        'ps',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--format',
+        '{{.Names}}|{{.Label "com.docker.compose.service"}}',
+      ],
+      { env, capture: true },
     )
   ).out;
-  return out.split('\n').filter(Boolean);
+  return new Map(
+    out
+      .split('\n')
+      .map((line) => line.trim().split('|'))
+      .filter(
+        (parts): parts is [string, string] => parts.length === 2 && Boolean(parts[0]) && Boolean(parts[1]),
+      ),
+  );
 }
 
 /** The highest CPU and memory per service over several samples. */
