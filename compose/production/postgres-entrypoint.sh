@@ -1,7 +1,8 @@
 #!/bin/bash
 # First start: initdb in the volume, then the `keycloak` role (password from POSTGRES_PASSWORD_FILE) and its
 # database. Every start: postgres in the foreground (PID 1, so `docker stop` shuts it down cleanly).
-# The password is read from the file only: it never appears in a command line or the environment of postgres.
+# The password is read from the file only: it never appears in a command line (psql's included) or the environment
+# of postgres.
 set -euo pipefail
 say() { echo "postgres-entrypoint: $*" >&2; }
 pw_file=${POSTGRES_PASSWORD_FILE:-/run/secrets/postgres_password}
@@ -24,8 +25,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   # Only the postgres OS user on the socket; everyone else by password over TCP.
   printf 'local all postgres peer\nhost all all all scram-sha-256\n' >"$PGDATA/pg_hba.conf"
   pg_ctl --pgdata="$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
-  # psql variables (:'pw') quote the password whatever it contains; stdin, since -c does not interpolate.
-  psql -v ON_ERROR_STOP=1 -q -U postgres -v pw="$(cat "$pw_file")" -v user="$user" -v db="$db" <<'SQL'
+  # psql variables (:'pw') quote the password whatever it contains; stdin, since -c does not interpolate. psql
+  # reads the file itself (a backquoted \set): on its command line (-v pw=…) the password showed in `ps` on the
+  # Docker host for as long as psql ran.
+  psql -v ON_ERROR_STOP=1 -q -U postgres -v pw_file="$pw_file" -v user="$user" -v db="$db" <<'SQL'
+\set pw `cat :'pw_file'`
 CREATE ROLE :"user" LOGIN PASSWORD :'pw';
 CREATE DATABASE :"db" OWNER :"user";
 SQL

@@ -33,7 +33,6 @@ done
 
 # 1. Images.
 bash compose/offline-images/build.sh
-have_image() { [ "${REBUILD:-0}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
 build() {
   local tag=$1 log
   shift
@@ -43,10 +42,9 @@ build() {
 $(tail -20 "$log")"
   say "built $tag"
 }
-have_image "$POSTGRES_IMAGE" ||
-  build "$POSTGRES_IMAGE" --build-arg "BASE=$BASE_IMAGE" -f compose/production/postgres.Dockerfile compose/production
-# Rebuilt whenever the base Keycloak image changed (a new DCR policy jar, another version): docker's layer
-# cache makes an unchanged rebuild take seconds.
+# Both rebuilt every time, so a changed entrypoint, base image or DCR policy jar reaches an existing install:
+# docker's layer cache makes an unchanged rebuild take seconds.
+build "$POSTGRES_IMAGE" --build-arg "BASE=$BASE_IMAGE" -f compose/production/postgres.Dockerfile compose/production
 build "$KEYCLOAK_PRODUCTION_IMAGE" --build-arg "KEYCLOAK_IMAGE=$KEYCLOAK_IMAGE" \
   -f compose/production/keycloak.Dockerfile compose/production
 

@@ -26,6 +26,16 @@ describe('composeCard', () => {
     assert.deepEqual(card.users, []);
   });
 
+  it('names the admin listener only when given one (the production profile: its public port serves no /admin)', () => {
+    assert.equal(composeCard(env, undefined).keycloakAdminUrl, undefined);
+    const card = composeCard(
+      { ...env, STACK_PUBLIC_KEYCLOAK_ADMIN_URL: 'https://localhost:9443/' },
+      undefined,
+    );
+    assert.equal(card.keycloakAdminUrl, 'https://localhost:9443');
+    assert.equal(card.keycloakUrl, 'https://localhost:8443');
+  });
+
   it('lists the built-in tools, then each upstream, with URLs on the public MCP origin', () => {
     assert.deepEqual(composeCard(env, undefined).upstreams, [
       {

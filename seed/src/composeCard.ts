@@ -43,6 +43,10 @@ export function composeCard(
     issuer: `${keycloakUrl}/realms/${realm}`,
     keycloakUrl,
     keycloakManagementUrl: publicUrl(env, 'STACK_PUBLIC_KEYCLOAK_MANAGEMENT_URL'),
+    // Only the production profile has one: its public port serves neither /admin nor the master realm.
+    ...(env.STACK_PUBLIC_KEYCLOAK_ADMIN_URL && {
+      keycloakAdminUrl: publicUrl(env, 'STACK_PUBLIC_KEYCLOAK_ADMIN_URL'),
+    }),
     realm,
     jwksUrl: `${keycloakUrl}/realms/${realm}/protocol/openid-connect/certs`,
     mcpUrl,

@@ -22,3 +22,16 @@ export async function guardMasterRealm(admin: KcAdminClient): Promise<boolean> {
   await admin.realms.update({ realm: 'master' }, { ...MASTER_BRUTE_FORCE });
   return true;
 }
+
+/**
+ * Where the master realm is served when the public port does not serve it — the production profile's loopback
+ * admin listener, the card's keycloakAdminUrl — becomes its frontend URL, so that the admin console, served there,
+ * also logs in there. Returns true when it changed it. Call it last: the tokens issued before name the old URL as
+ * their issuer, and Keycloak no longer accepts them.
+ */
+export async function pinMasterFrontend(admin: KcAdminClient, url: string): Promise<boolean> {
+  const master = await admin.realms.findOne({ realm: 'master' });
+  if (!master || master.attributes?.frontendUrl === url) return false;
+  await admin.realms.update({ realm: 'master' }, { attributes: { ...master.attributes, frontendUrl: url } });
+  return true;
+}

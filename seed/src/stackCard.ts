@@ -40,6 +40,11 @@ export interface StackCard {
   };
   /** Added fields (version 1 compatible). */
   keycloakManagementUrl?: string;
+  /**
+   * Where Keycloak's admin API and the master realm are served when keycloakUrl does not serve them (the production
+   * profile's loopback admin listener); absent: keycloakUrl serves everything.
+   */
+  keycloakAdminUrl?: string;
   /** Where servers fetch the JWKS (may be an internal address; tokens still carry the public issuer). */
   jwksUrl?: string;
   mcpHealthUrl?: string;

@@ -21,7 +21,8 @@ export async function withStackDefaults(
     .then((t) => JSON.parse(t) as { keycloakAdminUsername?: string; keycloakAdminPassword?: string })
     .catch(() => undefined);
   const filled: NodeJS.ProcessEnv = { ...env, STACK_CARD_PATH: cardPath };
-  if (!filled.KEYCLOAK_URL && card) filled.KEYCLOAK_URL = card.keycloakUrl;
+  // Where the card's stack serves the admin API (the production profile's public port does not).
+  if (!filled.KEYCLOAK_URL && card) filled.KEYCLOAK_URL = card.keycloakAdminUrl ?? card.keycloakUrl;
   if (!filled.KEYCLOAK_REALM && card) filled.KEYCLOAK_REALM = card.realm;
   // A password file (the production profile's secret) is the source of truth; the card's copy only fills a gap.
   const fromFile = Boolean(filled.KEYCLOAK_ADMIN_PASSWORD_FILE?.trim());

@@ -100,7 +100,8 @@ describe('fault drills on the production profile under load', { concurrency: fal
       };
       valkeyPassword = decodeURIComponent(new URL(card.valkeyUrl).password);
       admin = {
-        keycloakUrl: card.keycloakUrl,
+        // The admin API is on the loopback admin listener: the public port serves no /admin.
+        keycloakUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
         realm: card.realm,
         username: secrets.keycloakAdminUsername,
         password: secrets.keycloakAdminPassword,

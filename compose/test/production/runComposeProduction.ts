@@ -34,7 +34,14 @@ const say = sayer('production-test');
 const { phase, report } = phases(say);
 const wanted = process.env.COMPOSE_TEST_COMPOSE === 'v1' ? 'v1' : 'v2';
 const drills = process.env.PRODUCTION_TEST_DRILLS ?? (wanted === 'v2' ? '1' : '0');
-const ports = { keycloak: 58443, mcp: 53443, management: 59000, management2: 59001, valkey: 56379 };
+const ports = {
+  keycloak: 58443,
+  mcp: 53443,
+  admin: 59443,
+  management: 59000,
+  management2: 59001,
+  valkey: 56379,
+};
 const stackDir = join(
   process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'mcp-keycloak-stack'),
   'production-test-stack',
@@ -47,6 +54,8 @@ const env: NodeJS.ProcessEnv = {
   STACK_GID: String(process.getgid?.() ?? 1000),
   KC_TLS_PORT: String(ports.keycloak),
   MCP_TLS_PORT: String(ports.mcp),
+  KC_ADMIN_TLS_PORT: String(ports.admin),
+  KC_ADMIN_URL: `https://localhost:${ports.admin}`,
   KC_MANAGEMENT_PORT: String(ports.management),
   KC_MANAGEMENT_PORT_2: String(ports.management2),
   VALKEY_PORT: String(ports.valkey),
@@ -137,12 +146,16 @@ function fetchWithCa(
   });
 }
 
+/** The e2e suite of `npm test`, then the attacks on this profile (production.attack.test.ts). */
 async function e2eFiles(): Promise<string[]> {
   const dir = join(REPO_ROOT, 'mcp-server/test/e2e');
-  return (await readdir(dir))
-    .filter((n) => n.endsWith('.test.ts'))
-    .sort()
-    .map((n) => relative(REPO_ROOT, join(dir, n)));
+  return [
+    ...(await readdir(dir))
+      .filter((n) => n.endsWith('.test.ts'))
+      .sort()
+      .map((n) => relative(REPO_ROOT, join(dir, n))),
+    'compose/test/production/production.attack.test.ts',
+  ];
 }
 
 const testEnv = () => ({
@@ -179,7 +192,7 @@ try {
     await cardForTests();
   });
   if (drills === '1') {
-    await phase('end-to-end suite through nginx (https)', async () => {
+    await phase('end-to-end suite and attacks through nginx (https)', async () => {
       const result = await run(
         process.execPath,
         ['--import', 'tsx', '--test', '--test-concurrency=1', ...(await e2eFiles())],

@@ -7,7 +7,10 @@ import { loadAdminCredentials } from '../../e2e/support/stack.ts';
 export const CONSOLE_CLIENT_ID = 'mcp-console';
 
 export async function keycloakAdmin(card: StackCard): Promise<KcAdminClient> {
-  const admin = new KcAdminClient({ baseUrl: card.keycloakUrl, realmName: 'master' });
+  const admin = new KcAdminClient({
+    baseUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
+    realmName: 'master',
+  });
   await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...(await loadAdminCredentials()) });
   admin.setConfig({ realmName: card.realm });
   return admin;

@@ -4,7 +4,10 @@ import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadAdminCredentials } from './stack.ts';
 
 async function adminFor(card: StackCard): Promise<KcAdminClient> {
-  const admin = new KcAdminClient({ baseUrl: card.keycloakUrl, realmName: 'master' });
+  const admin = new KcAdminClient({
+    baseUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
+    realmName: 'master',
+  });
   await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...(await loadAdminCredentials()) });
   admin.setConfig({ realmName: card.realm });
   return admin;

@@ -26,7 +26,10 @@ export async function adminCredentials(): Promise<{ username: string; password: 
 }
 
 export async function adminClient(card: StackCard, realm = card.realm): Promise<KcAdminClient> {
-  const admin = new KcAdminClient({ baseUrl: card.keycloakUrl, realmName: 'master' });
+  const admin = new KcAdminClient({
+    baseUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
+    realmName: 'master',
+  });
   await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...(await adminCredentials()) });
   admin.setConfig({ realmName: realm });
   return admin;
