@@ -17,6 +17,7 @@ import {
   describeFiles,
   type BackupManifest,
 } from './backupArchive.ts';
+import { readDatabaseVersion } from './databaseVersion.ts';
 import { isAlive, readLock, type ProcessStatus } from './launcherLock.ts';
 import { endMaintenance, requestMaintenance } from './maintenance.ts';
 import { LaunchError, say, seconds } from './output.ts';
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
       formatVersion: BACKUP_FORMAT_VERSION,
       createdAt: new Date().toISOString(),
       mode: 'native',
-      keycloakVersion: settings.keycloakVersion,
+      // The release the database is at (recorded by the launcher), not what this shell's KEYCLOAK_VERSION says.
+      keycloakVersion: (await readDatabaseVersion(paths.keycloakData)) ?? settings.keycloakVersion,
       database: 'h2-dev-file',
       valkeyVersion,
       realm: settings.realm,

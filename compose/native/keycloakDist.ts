@@ -1,7 +1,7 @@
 // Keycloak comes from Maven Central (org.keycloak:keycloak-quarkus-dist), fetched once into the cache folder,
 // unpacked, and built once (`kc.sh build`) so every start can use --optimized. The realm's anonymous-DCR policy
-// (keycloak-extensions/mcp-registration-policy) is built with Maven when its sources change and installed into
-// the dist's providers/ before that build.
+// (keycloak-extensions/mcp-registration-policy) is built with Maven, against the API jars of the dist's own
+// release, when its sources change and installed into the dist's providers/ before that build.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -21,6 +21,21 @@ export const KEYCLOAK_BUILD_OPTIONS = [
   '--metrics-enabled=true',
 ];
 
+/**
+ * Keycloak's experimental `cimd` feature: client ID metadata documents (an https URL as client_id, the document
+ * fetched and checked by the realm's client policy; docs/cimd.md) and `client_id_metadata_document_supported` in the
+ * authorization server metadata. Keycloak 26.5 has no such feature (its build would refuse the option); it runs only
+ * as the source of an upgrade (docs/upgrade.md), without CIMD.
+ */
+export const KEYCLOAK_FEATURES = '--features=cimd';
+
+/** The build options for a release: KEYCLOAK_BUILD_OPTIONS, and KEYCLOAK_FEATURES from 26.6 on. */
+export function keycloakBuildOptions(version: string): string[] {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const hasCimd = major > 26 || (major === 26 && minor >= 6);
+  return hasCimd ? [...KEYCLOAK_BUILD_OPTIONS, KEYCLOAK_FEATURES] : [...KEYCLOAK_BUILD_OPTIONS];
+}
+
 export async function ensureKeycloakDist(opts: {
   version: string;
   cacheDir: string;
@@ -38,11 +53,12 @@ export async function ensureKeycloakDist(opts: {
     await unpack(tarball, opts.cacheDir, home);
     actions.push('unpacked');
   }
-  const policy = await ensurePolicyJar(opts.cacheDir);
+  const policy = await ensurePolicyJar(opts.cacheDir, opts.version);
   if (policy.built) actions.push('registration policy built');
   await installProvider(home, policy.jar);
-  const build = buildMarker(policy.jarHash);
-  if (await buildIfNeeded(home, opts.env, build)) actions.push('built');
+  const options = keycloakBuildOptions(opts.version);
+  const build = buildMarker(options, policy.jarHash);
+  if (await buildIfNeeded(home, opts.env, options, build)) actions.push('built');
   return { home, actions, build };
 }
 
@@ -51,17 +67,25 @@ export const POLICY_SOURCE_DIR = join(REPO_ROOT, 'keycloak-extensions', 'mcp-reg
 const POLICY_JAR = 'mcp-registration-policy.jar';
 
 /**
- * The policy jar for the current sources, from the cache or built once per source hash. Maven builds a copy of the
- * sources in the cache folder, so the work tree gets no target/ and two checkouts never share a build.
+ * The policy jar for the current sources and a Keycloak release, from the cache or built once per source hash and
+ * release. Compiled against that release's API jars (-Dkeycloak.version), so an API the release lacks fails the
+ * build, naming the release, instead of a registration at run time. Maven builds a copy of the sources in the cache
+ * folder, so the work tree gets no target/ and two checkouts never share a build.
  */
-async function ensurePolicyJar(cacheDir: string): Promise<{ jar: string; jarHash: string; built: boolean }> {
+async function ensurePolicyJar(
+  cacheDir: string,
+  keycloakVersion: string,
+): Promise<{ jar: string; jarHash: string; built: boolean }> {
   const sourceHash = await hashTree(POLICY_SOURCE_DIR, ['pom.xml', 'src']);
   const providersCache = join(cacheDir, 'providers');
-  const jar = join(providersCache, `mcp-registration-policy-${sourceHash.slice(0, 16)}.jar`);
+  const jar = join(
+    providersCache,
+    `mcp-registration-policy-${sourceHash.slice(0, 16)}-${keycloakVersion}.jar`,
+  );
   let built = false;
   if (!existsSync(jar)) {
     await mkdir(providersCache, { recursive: true });
-    await buildPolicyJar(providersCache, jar);
+    await buildPolicyJar(providersCache, jar, keycloakVersion);
     built = true;
   }
   return {
@@ -73,11 +97,11 @@ async function ensurePolicyJar(cacheDir: string): Promise<{ jar: string; jarHash
   };
 }
 
-async function buildPolicyJar(providersCache: string, jar: string): Promise<void> {
+async function buildPolicyJar(providersCache: string, jar: string, keycloakVersion: string): Promise<void> {
   const mvn = await findMaven();
   const staging = join(providersCache, `.build-${process.pid}`);
   const logFile = join(providersCache, 'mcp-registration-policy-build.log');
-  say(`building the DCR policy provider with Maven (log: ${logFile})`);
+  say(`building the DCR policy provider for Keycloak ${keycloakVersion} with Maven (log: ${logFile})`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   await copyFile(join(POLICY_SOURCE_DIR, 'pom.xml'), join(staging, 'pom.xml'));
@@ -88,14 +112,18 @@ async function buildPolicyJar(providersCache: string, jar: string): Promise<void
     5000,
   );
   try {
-    await runLogged(mvn, ['-B', '-q', 'package'], { cwd: staging, logFile });
+    await runLogged(mvn, ['-B', '-q', `-Dkeycloak.version=${keycloakVersion}`, 'package'], {
+      cwd: staging,
+      logFile,
+    });
     await copyFile(join(staging, 'target', POLICY_JAR), `${jar}.tmp`);
     await rename(`${jar}.tmp`, jar);
   } catch {
     throw new LaunchError(
       'registration_policy_build_failed',
-      `Maven could not build the DCR policy provider (${POLICY_SOURCE_DIR}): it needs a JDK 17+ and Maven's ` +
-        `repository for the Keycloak API jars; last lines of ${logFile}:`,
+      `Maven could not build the DCR policy provider (${POLICY_SOURCE_DIR}) against Keycloak ${keycloakVersion}: ` +
+        `it needs a JDK 17+, Maven's repository for that release's API jars, and sources that compile against ` +
+        `them; last lines of ${logFile}:`,
       await tailFile(logFile, 30),
     );
   } finally {
@@ -215,19 +243,24 @@ async function unpack(tarball: string, cacheDir: string, home: string): Promise<
 
 /** The marker names the build options and the provider jar's hash: a changed policy reruns `kc.sh build`
  * (and keys the class-data archive, classDataSharing.ts). */
-function buildMarker(policyJarHash: string): string {
-  return `${KEYCLOAK_BUILD_OPTIONS.join(' ')}\nproviders/${POLICY_JAR} sha256:${policyJarHash}`;
+function buildMarker(options: string[], policyJarHash: string): string {
+  return `${options.join(' ')}\nproviders/${POLICY_JAR} sha256:${policyJarHash}`;
 }
 
-async function buildIfNeeded(home: string, env: NodeJS.ProcessEnv, wanted: string): Promise<boolean> {
+async function buildIfNeeded(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  buildOptions: string[],
+  wanted: string,
+): Promise<boolean> {
   const marker = join(home, '.mcp-keycloak-stack-build');
-  const options = KEYCLOAK_BUILD_OPTIONS.join(' ');
+  const options = buildOptions.join(' ');
   const done = await readFile(marker, 'utf8').catch(() => '');
   if (done.trim() === wanted) return false;
   say(`building Keycloak with ${options} and providers/${POLICY_JAR} (about 30s)`);
   const logFile = join(home, 'build.log');
   try {
-    await runLogged(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], {
+    await runLogged(join(home, 'bin', 'kc.sh'), ['build', ...buildOptions], {
       cwd: home,
       logFile,
       env,

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { ArchiveError, checkEntries, extractTarGz, listFiles, verifyExtracted } from './backupArchive.ts';
+import { newerRelease } from './databaseVersion.ts';
 import { isAlive, readLock } from './launcherLock.ts';
 import { LaunchError, say } from './output.ts';
 import { REALM_EXPORT_DIR, stackPaths } from './paths.ts';
@@ -15,12 +16,6 @@ import { loadSettings, SettingsError } from './settings.ts';
 
 function usage(message: string): LaunchError {
   return new LaunchError('usage', `${message} (usage: npm run restore -- backup.tar.gz [--force])`);
-}
-
-function newer(a: string, b: string): boolean {
-  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
-  for (let i = 0; i < 3; i++) if ((x?.[i] ?? 0) !== (y?.[i] ?? 0)) return (x?.[i] ?? 0) > (y?.[i] ?? 0);
-  return false;
 }
 
 async function sameRealmFiles(restored: string): Promise<boolean> {
@@ -78,7 +73,7 @@ async function main(): Promise<void> {
   try {
     await extractTarGz(archive, temp);
     const manifest = await verifyExtracted(temp);
-    if (newer(manifest.keycloakVersion, settings.keycloakVersion)) {
+    if (newerRelease(manifest.keycloakVersion, settings.keycloakVersion)) {
       throw new ArchiveError(
         `the backup is of Keycloak ${manifest.keycloakVersion}, newer than ${settings.keycloakVersion}: ` +
           'Keycloak migrates a database forward only (set KEYCLOAK_VERSION)',

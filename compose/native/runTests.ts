@@ -11,6 +11,7 @@ import { INSTALL_SCRIPT, REPO_ROOT, stackPaths } from './paths.ts';
 import { findOnPath, provisionWithApt } from './prerequisites.ts';
 import { httpOk } from './readiness.ts';
 import { loadSettings } from './settings.ts';
+import { ensureTestCa, testCaDir } from './testCa.ts';
 
 const TEST_DIRS = [
   'mcp-server/test/e2e',
@@ -99,7 +100,13 @@ if (await runningStack(paths.card, paths.lock)) {
 } else {
   const started = Date.now();
   say('no running stack: starting one in the background for this test run');
-  const code = await run(['--import', 'tsx', join(REPO_ROOT, 'compose/native/start.ts'), '--detach']);
+  // Keycloak trusts the test CA, whose certificates the tests' HTTPS client ID metadata documents carry.
+  const env = {
+    ...process.env,
+    KC_TRUSTSTORE_PATHS:
+      process.env.KC_TRUSTSTORE_PATHS || (await ensureTestCa(testCaDir(settings.stackDir))),
+  };
+  const code = await run(['--import', 'tsx', join(REPO_ROOT, 'compose/native/start.ts'), '--detach'], env);
   if (code !== 0) {
     say(`the stack did not start (exit ${code}); see the messages above`);
     process.exit(code);

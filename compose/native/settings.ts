@@ -16,10 +16,22 @@ const port = (name: string, fallback: number) =>
     .max(65535, `${name} must be between 1 and 65535`)
     .default(fallback);
 
+/** The Keycloak releases the stack is made for, realm export and registration policy included. */
+const SUPPORTED_KEYCLOAK = /^26\.7\.\d+$/;
+/**
+ * Older releases a stack may still run until it is upgraded (docs/upgrade.md): tested with 26.5.6, whose realm
+ * import, seed and registration policy work, but a new stack belongs on a supported release.
+ */
+const UPGRADE_SOURCE_KEYCLOAK = /^26\.5\.\d+$/;
+
 const schema = z.object({
   KEYCLOAK_VERSION: z
     .string()
-    .regex(/^26\.7\.\d+$/, 'KEYCLOAK_VERSION must be a Keycloak 26.7.x release, e.g. 26.7.3')
+    .refine(
+      (v) => SUPPORTED_KEYCLOAK.test(v) || UPGRADE_SOURCE_KEYCLOAK.test(v),
+      'KEYCLOAK_VERSION must be a Keycloak 26.7.x release, e.g. 26.7.3 (26.5.x only to run a stack made with ' +
+        'it until it is upgraded, docs/upgrade.md)',
+    )
     .default('26.7.3'),
   KC_PORT: port('KC_PORT', 8080),
   KC_MANAGEMENT_PORT: port('KC_MANAGEMENT_PORT', 9000),
@@ -64,6 +76,8 @@ const schema = z.object({
 
 export interface Settings {
   keycloakVersion: string;
+  /** True for an older release accepted only as the source of an upgrade (26.5.x); the launcher says so. */
+  keycloakUpgradeSource: boolean;
   ports: {
     keycloak: number;
     keycloakManagement: number;
@@ -108,6 +122,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const mcpBase = `http://localhost:${e.MCP_PORT}`;
   return Object.freeze({
     keycloakVersion: e.KEYCLOAK_VERSION,
+    keycloakUpgradeSource: UPGRADE_SOURCE_KEYCLOAK.test(e.KEYCLOAK_VERSION),
     ports: {
       keycloak: e.KC_PORT,
       keycloakManagement: e.KC_MANAGEMENT_PORT,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cardUpstreams } from '@mcp-keycloak-stack/seed/cardUpstreams';
 import { readStackCard, writeStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { planClassDataSharing } from './classDataSharing.ts';
+import { readDatabaseVersion, recordDatabaseVersion, versionStep } from './databaseVersion.ts';
 import { ensureKeycloakDist } from './keycloakDist.ts';
 import { prepareKeycloakHome } from './keycloakHome.ts';
 import { writeLock } from './launcherLock.ts';
@@ -75,6 +76,28 @@ export async function startStack(
       throw new LaunchError(
         'realm_file_missing',
         `no file in ${REALM_EXPORT_DIR} defines realm "${settings.realm}" (KEYCLOAK_REALM)`,
+      );
+    }
+    const step = versionStep(await readDatabaseVersion(paths.keycloakData), settings.keycloakVersion);
+    if (step.kind === 'downgrade') {
+      throw new LaunchError(
+        'keycloak_downgrade',
+        `the Keycloak database in ${paths.keycloakData} was last run by Keycloak ${step.from}, newer than ` +
+          `KEYCLOAK_VERSION=${settings.keycloakVersion}; Keycloak migrates a database forward only. Set ` +
+          `KEYCLOAK_VERSION=${step.from}, or go back by restoring a backup made before the upgrade ` +
+          '(docs/upgrade.md)',
+      );
+    }
+    if (settings.keycloakUpgradeSource) {
+      say(
+        `note: Keycloak ${settings.keycloakVersion} is accepted only to run a stack made with it until it is ` +
+          'upgraded to 26.7 (docs/upgrade.md)',
+      );
+    }
+    if (step.kind === 'upgrade') {
+      say(
+        `upgrading: the database was last run by Keycloak ${step.from}; Keycloak ${settings.keycloakVersion} ` +
+          'migrates it on this start, with no way back but a backup made before (docs/upgrade.md)',
       );
     }
     const upstreams = loadUpstreams(settings);
@@ -199,6 +222,7 @@ export async function startStack(
     timings.valkey = valkeyReady.ms;
     timings.keycloak = keycloakReady.ms;
     await recordImport(paths.keycloakData, realmHash, databaseWasNew);
+    await recordDatabaseVersion(paths.keycloakData, settings.keycloakVersion);
 
     const seeded = await phase('seed (users, clients)', async () => {
       const seed = await track(await ManagedChild.start(seedSpec(settings, secrets)));

@@ -94,13 +94,13 @@ valkey_image() {
 }
 
 # The realm's anonymous-DCR policy provider (keycloak-extensions/mcp-registration-policy), built with Maven on this
-# host from a copy of its sources (the work tree gets no target/), like the dist it goes into.
+# host from a copy of its sources (the work tree gets no target/), against the API of the dist it goes into.
 policy_jar() {
   local src=$REPO/keycloak-extensions/mcp-registration-policy staging=$WORK/mcp-registration-policy-build
   command -v mvn >/dev/null || fail "Maven is not installed; it builds the DCR policy provider (apt-get install maven)"
   rm -rf "$staging" && mkdir -p "$staging" && cp -r "$src/pom.xml" "$src/src" "$staging/"
   say "building the DCR policy provider with Maven (log: $WORK/mcp-registration-policy-build.log)"
-  mvn -B -q -f "$staging/pom.xml" package >"$WORK/mcp-registration-policy-build.log" 2>&1 ||
+  mvn -B -q -f "$staging/pom.xml" "-Dkeycloak.version=$KEYCLOAK_VERSION" package >"$WORK/mcp-registration-policy-build.log" 2>&1 ||
     fail "Maven could not build the DCR policy provider; last lines of $WORK/mcp-registration-policy-build.log:
 $(tail -20 "$WORK/mcp-registration-policy-build.log")"
   mkdir -p "$1" && cp "$staging/target/mcp-registration-policy.jar" "$1/" && rm -rf "$staging"

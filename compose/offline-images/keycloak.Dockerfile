@@ -18,8 +18,8 @@ RUN set -eux; \
 COPY --chown=1000:0 providers/ /opt/keycloak/providers/
 USER 1000
 # Build-time options (the same as compose/native/keycloakDist.ts): embedded file database, local caches,
-# health and metrics on the management port 9000.
-ENV KC_DB=dev-file KC_CACHE=local KC_HEALTH_ENABLED=true KC_METRICS_ENABLED=true
+# health and metrics on the management port 9000, and the experimental client ID metadata documents (docs/cimd.md).
+ENV KC_DB=dev-file KC_CACHE=local KC_HEALTH_ENABLED=true KC_METRICS_ENABLED=true KC_FEATURES=cimd
 RUN /opt/keycloak/bin/kc.sh build
 EXPOSE 8080 9000
 ENTRYPOINT ["/opt/keycloak/bin/kc.sh"]

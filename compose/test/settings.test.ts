@@ -41,6 +41,22 @@ describe('launcher settings', () => {
     );
   });
 
+  it('Keycloak: 26.7.x, or 26.5.x as the source of an upgrade only (docs/upgrade.md)', () => {
+    assert.deepEqual(
+      [loadSettings({}).keycloakVersion, loadSettings({}).keycloakUpgradeSource],
+      ['26.7.3', false],
+    );
+    assert.equal(loadSettings({ KEYCLOAK_VERSION: '26.7.4' }).keycloakUpgradeSource, false);
+    assert.equal(loadSettings({ KEYCLOAK_VERSION: '26.5.6' }).keycloakUpgradeSource, true);
+    for (const version of ['26.6.0', '26.4.7', '27.0.0', '26.7', '26.5.6-SNAPSHOT']) {
+      assert.throws(
+        () => loadSettings({ KEYCLOAK_VERSION: version }),
+        /KEYCLOAK_VERSION must be a Keycloak 26\.7\.x release.*26\.5\.x only to run a stack made with it/,
+        version,
+      );
+    }
+  });
+
   it('refuses two services on one port', () => {
     assert.throws(() => loadSettings({ MCP_PORT: '8080' }), /must all differ/);
   });

@@ -5,6 +5,7 @@ import { SeedError } from './errors.ts';
 import { readSecretFile } from './secretFile.ts';
 import { BROKER_FIELDS, checkBrokerFields } from './broker/settings.ts';
 import { checkLdapFields, LDAP_FIELDS } from './ldap/settings.ts';
+import { CIMD_FIELDS } from './cimd/settings.ts';
 
 const url = (name: string) =>
   z
@@ -79,6 +80,8 @@ const schema = z.object({
     .min(1024, 'SEED_MCP_REMOTE_PORT must be between 1024 and 65535')
     .max(65535, 'SEED_MCP_REMOTE_PORT must be between 1024 and 65535')
     .default(3334),
+  /** Which client ID metadata documents Keycloak fetches (feature cimd): cimd/settings.ts. */
+  ...CIMD_FIELDS,
   /** The corporate directory (LDAP, Active Directory); off unless SEED_LDAP_URL is set: ldap/settings.ts. */
   ...LDAP_FIELDS,
   /** The upstream OpenID Connect provider (corporate IdP); off unless SEED_BROKER_ISSUER is set: broker/settings.ts. */

@@ -28,7 +28,7 @@ export function hostConfigs(card: StackCard): { host: string; title: string; tex
     text:
       `claude mcp add --transport http ${SERVER_NAME} ${url}` +
       (preset('claude-code')
-        ? `\n# without DCR: claude mcp add --transport http --client-id ${preset('claude-code')} --callback-port 8976 ${SERVER_NAME} ${url}`
+        ? `\n# with a fixed client id (no CIMD, no DCR): claude mcp add --transport http --client-id ${preset('claude-code')} --callback-port 8976 ${SERVER_NAME} ${url}`
         : ''),
   });
   const remotePreset = card.clients.presets?.['mcp-remote'];

@@ -5,7 +5,7 @@ import type { SeedConfig } from './config.ts';
 import { openAdminSession } from './adminSession.ts';
 import { ADMIN_ROLE } from './contracts.ts';
 import { checkRealm, ensureRealmRole } from './ensureRealm.ts';
-import { guardMasterRealm } from './guardMasterRealm.ts';
+import { guardMasterRealm, pinMasterFrontend } from './guardMasterRealm.ts';
 import { ensureBroker } from './broker/ensureBroker.ts';
 import {
   CIMD_POLICY as CIMD_POLICY_NAME,
@@ -117,6 +117,11 @@ export async function seed(
   );
 
   if (!config.MCP_UPSTREAMS_FILE) say('upstreams: MCP_UPSTREAMS_FILE is not set: none seeded');
+
+  // Last Keycloak call of the run (it ends this session's tokens): the production profile's public port serves no
+  // master realm, so the admin console logs in on the admin listener.
+  if (card.keycloakAdminUrl && (await pinMasterFrontend(admin, card.keycloakAdminUrl)))
+    say(`master realm: served at ${card.keycloakAdminUrl} (the admin listener; not on the public port)`);
 
   return updateStackCard(config.STACK_CARD_PATH, (current) => ({
     ...current,

@@ -1,7 +1,8 @@
 // Claude Code (the native build claudeCode.test.ts drives, same helpers) pointed at the gateway: the stack's own
 // upstream `everything` (the stack card's `upstreams` entry, @modelcontextprotocol/server-everything behind
-// /mcp/everything). It finds the upstream's own metadata from its 401, registers itself (DCR), sends bob to
-// Keycloak with the upstream's scope, and connects with the upstream's tools. To prove a tool call it needs a
+// /mcp/everything). It finds the upstream's own metadata from its 401, names its client ID metadata document as
+// client_id (the seed's pinned copy, docs/cimd.md), sends bob to Keycloak with the upstream's scope, and connects
+// with the upstream's tools. To prove a tool call it needs a
 // model that asks for one: a stand-in for the Messages API (support/standInModel.ts, through ANTHROPIC_BASE_URL)
 // answers `claude -p` with a tool_use of echo; Claude Code calls it through the gateway with bob's token and
 // sends the tool's answer back to the stand-in, which records it. Nothing leaves the machine.
@@ -72,7 +73,7 @@ describe(
       await deleteRegisteredClients(card, registeredClientIds);
     });
 
-    it('finds the upstream’s own metadata, registers itself (DCR), logs bob in for the upstream only', async () => {
+    it('finds the upstream’s own metadata, logs bob in with its metadata document for the upstream only', async () => {
       const { url, server, stored } = await homes.addAndLogin(
         'bob',
         'bob',
@@ -88,9 +89,16 @@ describe(
       const asked = url.searchParams.get('scope')?.split(' ') ?? [];
       for (const scope of upstream.scopes) assert.ok(asked.includes(scope), `asked for ${asked.join(' ')}`);
 
+      // Its client ID metadata document as client_id: the seed's pinned copy (preset claude-code-cimd).
+      const document = card.clients.presets?.['claude-code-cimd']?.clientId;
+      assert.ok(
+        document,
+        'the stack card has no claude-code-cimd preset (SEED_PRESETS): Keycloak would fetch',
+      );
+      assert.equal(url.searchParams.get('client_id'), document);
       const admin = await keycloakAdmin(card);
-      const [registered] = await admin.clients.find({ clientId: registeredClientIds[0] ?? '' });
-      assert.equal(registered?.name, `Claude Code (${SERVER_NAME})`);
+      const [registered] = await admin.clients.find({ clientId: document });
+      assert.equal(registered?.name, 'Claude Code');
       clientId = registered?.clientId;
 
       // The upstream's tools (server-everything's), listed through the gateway.
@@ -100,12 +108,12 @@ describe(
         `tools: ${tools.join(', ')}`,
       );
 
-      // The token it keeps: bob's, from the client it registered, for the upstream's URL.
+      // The token it keeps: bob's, from that client, for the upstream's URL.
       const claims = accessTokenClaims(stored);
       assert.equal(claims.azp, registered?.clientId);
       assert.equal(claims.preferred_username, 'bob');
       // aud: the upstream's URL alone — not the built-in /mcp: bob gets no mcp:admin (whose audience is the
-      // built-in URL; alice's token would carry it), and the registered client has no mcp:tools it did not ask for.
+      // built-in URL; alice's token would carry it), and the client has no mcp:tools it did not ask for.
       assert.deepEqual([claims.aud].flat(), [upstream.mcpUrl]);
       for (const scope of upstream.scopes) assert.ok(claims.scope?.split(' ').includes(scope), claims.scope);
     });

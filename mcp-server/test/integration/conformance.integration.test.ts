@@ -3,7 +3,10 @@
 // server passes, and the suite still has exactly the scenarios results.md explains — a scenario added (or
 // dropped) by a new suite version fails here until run.ts has recorded it and conformance.ts classifies it.
 // The same holds for the suite's auth/* scenarios (client scenarios, listed by the installed suite itself): each
-// must be explained in conformance.ts (AUTH_SCENARIOS) and recorded in results.md's second table.
+// must be explained in conformance.ts (AUTH_SCENARIOS) and recorded in results.md's second table. The suite's
+// authorization server scenarios run against the stack's Keycloak (a DCR client, alice's login driven over HTTP on
+// Keycloak's form when the suite prints the URL): each passes with no failure and no warning, and results.md's
+// third table records exactly the ones the suite lists.
 // Needs Node 22 (mcp-server/test/clients/setup-node22-tools.sh; npm test runs it).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -77,6 +80,38 @@ describe('MCP conformance suite (server scenarios) against the stack', () => {
       for (const { test } of s.serverSide)
         assert.ok(existsSync(join(testDir, test)), `${s.scenario}: no ${test}`);
     }
+  });
+
+  it("runs the suite's authorization server scenarios against Keycloak: every one passes, no warning", async () => {
+    const { authorizationServer } = summary;
+    const ran = authorizationServer.results.map((s) => s.scenario).sort();
+    assert.deepEqual(
+      ran,
+      [...authorizationServer.listed].sort(),
+      `ran other scenarios than listed:\n${output}`,
+    );
+    assert.deepEqual(ran, ['authorization-code-grant', 'authorization-server-metadata-endpoint']);
+    for (const s of authorizationServer.results) {
+      assert.ok(s.passed > 0, `${s.scenario}: no check passed\n${JSON.stringify(s.checks)}\n${output}`);
+      assert.deepEqual(
+        s.checks.filter((c) => c.status !== 'SUCCESS'),
+        [],
+        `${s.scenario}: checks that did not succeed`,
+      );
+    }
+    // Keycloak's metadata advertises client ID metadata documents (feature cimd, docs/cimd.md): no warning.
+    const metadata = authorizationServer.results.find(
+      (s) => s.scenario === 'authorization-server-metadata-endpoint',
+    );
+    assert.ok(
+      metadata?.checks.some((c) => c.id === 'authorization-server-metadata-cimd' && c.status === 'SUCCESS'),
+    );
+    const recorded = parseResultsMd(await readFile(RESULTS_MD, 'utf8'));
+    assert.deepEqual(
+      [...recorded.authorizationServerScenarios].sort(),
+      ran,
+      "results.md's authorization server table is stale: run `node --import tsx mcp-server/conformance/run.ts`",
+    );
   });
 
   it('passes every scenario that applies to this server, without failures or warnings', () => {

@@ -15,6 +15,8 @@ export interface PublicClientSpec {
   optionalScopes: readonly string[];
   /** Keycloak's consent screen before the first token (and for every scope not consented yet). */
   consentRequired: boolean;
+  /** Further client attributes (a pinned client ID metadata document's, presets.ts). */
+  attributes?: Readonly<Record<string, string>>;
 }
 
 export function publicClientRepresentation(spec: PublicClientSpec): ClientRepresentation {
@@ -40,6 +42,7 @@ export function publicClientRepresentation(spec: PublicClientSpec): ClientRepres
       'post.logout.redirect.uris': (spec.postLogoutRedirectUris ?? []).join('##'),
       'oauth2.device.authorization.grant.enabled': 'false',
       'oidc.ciba.grant.enabled': 'false',
+      ...spec.attributes,
     },
   };
 }

@@ -13,6 +13,8 @@ export const PRESET_NAMES = [
   'mcp-inspector',
   'librechat',
   'mcp-remote',
+  'vscode-cimd',
+  'claude-code-cimd',
 ] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -40,6 +42,26 @@ const HOST_SCOPES = {
 };
 const seeded = (host: string) =>
   `Seeded by mcp-keycloak-stack for ${host} (public client, PKCE S256); use it where anonymous DCR is off`;
+
+/**
+ * A host's client ID metadata document, pre-registered (docs/cimd.md): the client id is the document's URL, name
+ * and redirect URIs are the document's. The attributes are those Keycloak's CIMD provider writes on a client it
+ * made from a document, with the cache expiry at its maximum (2^31 - 1, 2038): Keycloak takes the client as a
+ * fresh copy and never fetches the URL, so the host logs in where Keycloak cannot reach the document (air-gapped),
+ * and nowhere differs from the values below. Consent on, as for every client made from a document.
+ */
+const PINNED_DOCUMENT = (documentUrl: string) => ({
+  'cimd.cache.expiry.time.in.sec': String(2 ** 31 - 1),
+  'display.on.consent.screen': 'true',
+  'consent.screen.text': `The client's hostname is ${new URL(documentUrl).hostname}`,
+});
+const pinned = (host: string, documentUrl: string) =>
+  `Seeded by mcp-keycloak-stack: ${host}'s client ID metadata document ${documentUrl}, pinned (never fetched)`;
+
+/** VS Code's document (redirect URIs: its loopback server on DEFAULT_AUTH_FLOW_PORT 33418, its vscode.dev relay). */
+export const VSCODE_DOCUMENT_URL = 'https://vscode.dev/oauth/client-metadata.json';
+/** Claude Code's document (redirect URIs: http://localhost:<port>/callback, any port; 127.0.0.1 likewise). */
+export const CLAUDE_CODE_DOCUMENT_URL = 'https://claude.ai/oauth/claude-code-client-metadata';
 
 export function hostPreset(name: PresetName, o: PresetOptions): PublicClientSpec {
   switch (name) {
@@ -134,6 +156,27 @@ export function hostPreset(name: PresetName, o: PresetOptions): PublicClientSpec
         ],
         webOrigins: [],
         ...HOST_SCOPES,
+      };
+    // Client ID metadata documents, as published (sources: docs/cimd.md, "Pre-registered documents").
+    case 'vscode-cimd':
+      return {
+        clientId: VSCODE_DOCUMENT_URL,
+        name: 'Visual Studio Code',
+        description: pinned('VS Code', VSCODE_DOCUMENT_URL),
+        redirectUris: ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect'],
+        webOrigins: [],
+        ...HOST_SCOPES,
+        attributes: PINNED_DOCUMENT(VSCODE_DOCUMENT_URL),
+      };
+    case 'claude-code-cimd':
+      return {
+        clientId: CLAUDE_CODE_DOCUMENT_URL,
+        name: 'Claude Code',
+        description: pinned('Claude Code', CLAUDE_CODE_DOCUMENT_URL),
+        redirectUris: ['http://localhost/callback', 'http://127.0.0.1/callback'],
+        webOrigins: [],
+        ...HOST_SCOPES,
+        attributes: PINNED_DOCUMENT(CLAUDE_CODE_DOCUMENT_URL),
       };
   }
 }

@@ -21,6 +21,11 @@ final class ClientShapeRule {
     /** @param existing the client being updated, or null on create */
     static void check(ClientRepresentation client, ClientModel existing) {
         checkIdentifiers(client, existing);
+        checkShape(client);
+    }
+
+    /** Everything but rule 5: a client made from a client ID metadata document has that document's URL as client_id. */
+    static void checkShape(ClientRepresentation client) {
         if (!TRUE.equals(client.isPublicClient())) {
             throw Refusal.because("self-registered clients must be public; "
                     + "register with token_endpoint_auth_method \"none\" and use PKCE instead of a client secret");

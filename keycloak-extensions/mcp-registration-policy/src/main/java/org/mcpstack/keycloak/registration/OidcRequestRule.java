@@ -3,7 +3,6 @@ package org.mcpstack.keycloak.registration;
 import java.util.HashMap;
 import java.util.List;
 
-import org.keycloak.protocol.oidc.OIDCClientSecretConfigWrapper;
 import org.keycloak.representations.idm.ClientRepresentation;
 import org.keycloak.representations.oidc.OIDCClientRepresentation;
 
@@ -14,6 +13,12 @@ import org.keycloak.representations.oidc.OIDCClientRepresentation;
  * client_secret_post, which mcp-remote picks from Keycloak's metadata) get a public client instead of a refusal.
  */
 final class OidcRequestRule {
+
+    /**
+     * Which secret-based method a confidential client may use (Keycloak 26.7). Removed by name rather than through
+     * OIDCClientSecretConfigWrapper, whose setter 26.5 lacks: the policy then runs on both (docs/upgrade.md).
+     */
+    private static final String SECRET_AUTH_ALLOWED_METHOD = "client.secret.authentication.allowed.method";
 
     private OidcRequestRule() {
     }
@@ -71,8 +76,8 @@ final class OidcRequestRule {
         client.setPublicClient(Boolean.TRUE);
         client.setClientAuthenticatorType("none");
         client.setSecret(null);
-        OIDCClientSecretConfigWrapper.fromClientRepresentation(client).setClientSecretAuthenticationAllowedMethod(null);
         if (client.getAttributes() == null) client.setAttributes(new HashMap<>());
+        client.getAttributes().remove(SECRET_AUTH_ALLOWED_METHOD);
         client.getAttributes().put("pkce.code.challenge.method", "S256");
     }
 }
