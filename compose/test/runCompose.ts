@@ -16,7 +16,6 @@
 // would leave it; default: the runner, and 1000:1000 when the runner is root, so a root run still checks that
 // the seed becomes the folder's owner — `0:0` for root's own folder). STACK_UID/STACK_GID stay unset, as in
 // a fresh .env.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -24,9 +23,9 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../native/paths.ts';
 import { assertPortsFree } from '../native/ports.ts';
+import { run, secs, StepError } from './support/composeHarness.ts';
 
 const say = (line: string) => console.log(`[compose-test] ${line}`);
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const started = Date.now();
 const timings: [string, number][] = [];
 
@@ -39,37 +38,6 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
     timings.push([name, Date.now() - t0]);
     say(`${name}: ${secs(Date.now() - t0)}`);
   }
-}
-
-class StepError extends Error {}
-
-/** Runs a command; output goes to the terminal unless captured. Rejects with the command and its exit code. */
-function run(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; capture?: boolean; allowFail?: boolean } = {},
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: REPO_ROOT,
-      env: opts.env ?? process.env,
-      stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', (error) => reject(new StepError(`${cmd} could not run: ${error.message}`)));
-    child.once('exit', (code, signal) => {
-      const result = { code: code ?? (signal ? 1 : 0), out };
-      if (result.code !== 0 && !opts.allowFail) {
-        reject(
-          new StepError(
-            `${cmd} ${args.join(' ')} exited with ${result.code}${out ? `:\n${out.trim()}` : ''}`,
-          ),
-        );
-      } else resolve(result);
-    });
-  });
 }
 
 const base = Number(process.env.COMPOSE_TEST_PORTS_BASE ?? 4);

@@ -1,4 +1,4 @@
-// What the compose test runners share (runProduction.ts; runCompose.ts's own copies predate it): timed phases, a
+// What the compose test runners share (runCompose.ts, production/runComposeProduction.ts): timed phases, a
 // command runner that names the failing command, our Docker engine, the Compose to drive (v2 plugin or 1.29),
 // and a container's state by service.
 import { spawn } from 'node:child_process';
