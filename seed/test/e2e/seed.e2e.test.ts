@@ -7,14 +7,21 @@ import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CONSOLE_CLIENT_ID, PRESET_NAMES } from '../../src/clients/presets.ts';
+import { CONSOLE_CLIENT_ID, hostPreset, PRESET_NAMES } from '../../src/clients/presets.ts';
 import { decodeJwt, pkcePair } from '../../src/doctor/http.ts';
 import { readStackCard, type StackCard } from '../../src/stackCard.ts';
 import { runSeed } from './support/run.ts';
 import { userToken } from './support/userToken.ts';
 import { adminClient, adminCredentials, cardPath, loadStack } from './support/stack.ts';
 
-const SEEDED = [CONSOLE_CLIENT_ID, 'mcp-m2m', ...PRESET_NAMES];
+// A preset's client id is not always its name: the CIMD presets are their metadata documents' URLs. The options
+// only shape redirect URIs, never a client id.
+const PRESET_CLIENT_IDS = PRESET_NAMES.map(
+  (name) =>
+    hostPreset(name, { librechatUrl: 'http://localhost:3080', librechatServerName: 'x', mcpRemotePort: 3334 })
+      .clientId,
+);
+const SEEDED = [CONSOLE_CLIENT_ID, 'mcp-m2m', ...PRESET_CLIENT_IDS];
 
 /** What the seed is responsible for, in a comparable form. */
 async function snapshot(admin: KcAdminClient) {
