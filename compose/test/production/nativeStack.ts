@@ -33,7 +33,7 @@ export function stackEnv(stackDir: string, base: number): NodeJS.ProcessEnv {
 
 /** `compose/native/<script>` with the stack's environment; exit code and output, never a throw. */
 export async function launcher(
-  script: 'start.ts' | 'stop.ts',
+  script: 'start.ts' | 'stop.ts' | 'backup.ts' | 'restore.ts',
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs: number,

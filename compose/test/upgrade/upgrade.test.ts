@@ -7,12 +7,10 @@
 // counts. Last, the way back: a start with the old release is refused, the backup is restored and runs on 26.5.6.
 // Starts Keycloak four times (once held for the backup): 3–7 min here, 9–11.5 min from an empty cache.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Redis as Valkey } from 'iovalkey';
 import { readStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import {
@@ -31,30 +29,10 @@ import {
   type TokenResponse,
 } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/tokens';
 import { checkEntries, extractTarGz, verifyExtracted } from '../../native/backupArchive.ts';
-import { REPO_ROOT } from '../../native/paths.ts';
+import { launcher } from '../production/nativeStack.ts';
 
 const FROM = process.env.UPGRADE_FROM ?? '26.5.6';
 const TO = process.env.UPGRADE_TO ?? '26.7.3';
-const run = promisify(execFile);
-
-async function launcher(
-  script: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeout = 600_000,
-): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', `compose/native/${script}`, ...args],
-      { cwd: REPO_ROOT, env, timeout, maxBuffer: 16 * 1024 * 1024 },
-    );
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 /** The `usage` tool: the caller's count after this call (the call itself is counted before it runs). */
 async function usageCount(card: StackCard, token: string): Promise<number> {
@@ -119,7 +97,7 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
 
   const start = async (what: string, version: string): Promise<string> => {
     const began = Date.now();
-    const started = await launcher('start.ts', ['--detach'], envFor(version));
+    const started = await launcher('start.ts', ['--detach'], envFor(version), 600_000);
     assert.equal(started.code, 0, `${what} failed:\n${started.output.slice(-4000)}`);
     timings[what] = Date.now() - began;
     // The launcher's own split (dist, Keycloak, seed, …), for the figures in docs/upgrade.md.
@@ -244,7 +222,7 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
   it(`the documented procedure: npm run backup, npm run stop, KEYCLOAK_VERSION=${TO}, npm start`, async () => {
     // KEYCLOAK_VERSION left out on purpose (a new shell): the manifest names the release the database is at.
     const began = Date.now();
-    const backup = await launcher('backup.ts', ['--out', archive], envFor(undefined));
+    const backup = await launcher('backup.ts', ['--out', archive], envFor(undefined), 600_000);
     timings.backup = Date.now() - began;
     assert.equal(backup.code, 0, backup.output);
     const unpacked = await mkdtemp(join(work, 'manifest-'));
@@ -314,12 +292,12 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
 
   it(`the way back: ${FROM} refused on the upgraded database; the backup restored runs on ${FROM}`, async () => {
     await stop(`stop ${TO}`);
-    const refused = await launcher('start.ts', ['--detach'], envFor(FROM));
+    const refused = await launcher('start.ts', ['--detach'], envFor(FROM), 600_000);
     assert.notEqual(refused.code, 0);
     assert.match(refused.output, /keycloak_downgrade/);
     assert.match(refused.output, new RegExp(`last run by Keycloak ${TO.replace(/\./g, '\\.')}`));
 
-    const restored = await launcher('restore.ts', [archive, '--force'], envFor(FROM));
+    const restored = await launcher('restore.ts', [archive, '--force'], envFor(FROM), 600_000);
     assert.equal(restored.code, 0, restored.output);
     await start(`start on ${FROM} after restore`, FROM);
     assert.equal((await readFile(join(stackDir, 'keycloak', 'keycloak-version'), 'utf8')).trim(), FROM);
