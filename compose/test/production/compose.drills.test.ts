@@ -47,6 +47,14 @@ const TOOL_CALLS_PER_SECOND = 50;
 const EXTRA_USERS = 6;
 const KEYCLOAK_BACK_MS = 240_000; // Docker's restart + a production start joining the cluster, on a busy machine
 const MCP_REPLICA_BACK_MS = 60_000;
+/**
+ * nginx learns that a replica died from its kept-alive connections closing, in its next event-loop turn: a call
+ * it takes in that turn can still be written to such a connection, and a POST that reached a replica is never
+ * retried (a tool call must not run twice), so it answers 502. A CI run once failed this drill with its log cut
+ * off; this race is the one way we found for a call sent after the kill to fail. Any other failure, or a 502
+ * later, still fails the drill.
+ */
+const PROXY_NOTICE_MS = 250;
 const POSTGRES_BACK_MS = 60_000;
 /** Keycloak's connection pool notices the restart at the next use and reconnects. */
 const POOL_RECONNECT_MS = 30_000;
@@ -247,8 +255,11 @@ describe('fault drills on the production profile under load', { concurrency: fal
             records(),
             times,
             'tool call',
-            (r) => r.doneAt >= times.faultAt && r.sentAt < goneAt,
-            'only calls sent before the killed process was gone',
+            (r) =>
+              r.doneAt >= times.faultAt &&
+              (r.sentAt < goneAt || (r.sentAt < goneAt + PROXY_NOTICE_MS && r.failure === 'HTTP 502')),
+            `only calls sent before the killed process was gone, or nginx's 502 for one it forwarded within ` +
+              `${PROXY_NOTICE_MS} ms after`,
           ),
           ...succeededWithin(
             records(),
