@@ -107,15 +107,17 @@ $(tail -20 "$WORK/mcp-registration-policy-build.log")"
 }
 
 # 4. quay.io/keycloak/keycloak compatible: /opt/keycloak, kc.sh entrypoint, built for start --optimized, with the
-# DCR policy provider. The image carries the jar's hash as a label: a changed provider rebuilds the image.
+# DCR policy provider and a class-data archive. The image carries the jar's and the Dockerfile's hashes as labels:
+# a changed provider or Dockerfile rebuilds the image.
 keycloak_image() {
-  local ctx=$WORK/keycloak-context dist=$CACHE/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz jar_hash
+  local ctx=$WORK/keycloak-context dist=$CACHE/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz jar_hash df_hash
   rm -rf "$ctx/providers"
   policy_jar "$ctx/providers"
   jar_hash=$(sha256sum "$ctx/providers/mcp-registration-policy.jar" | cut -d' ' -f1)
-  have_image "$KEYCLOAK_IMAGE" &&
-    [ "$(docker image inspect -f '{{index .Config.Labels "mcp.registration-policy.sha256"}}' "$KEYCLOAK_IMAGE")" = "$jar_hash" ] &&
-    return 0
+  df_hash=$(sha256sum "$HERE/keycloak.Dockerfile" | cut -d' ' -f1)
+  label() { docker image inspect -f "{{index .Config.Labels \"$1\"}}" "$KEYCLOAK_IMAGE"; }
+  have_image "$KEYCLOAK_IMAGE" && [ "$(label mcp.registration-policy.sha256)" = "$jar_hash" ] &&
+    [ "$(label mcp.keycloak-dockerfile.sha256)" = "$df_hash" ] && return 0
   if [ ! -f "$dist" ]; then
     command -v mvn >/dev/null || fail "$dist is missing and Maven is not installed to fetch it"
     say "fetching org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz with Maven"
@@ -126,8 +128,8 @@ keycloak_image() {
   ln -f "$dist" "$ctx/keycloak.tar.gz" 2>/dev/null || cp "$dist" "$ctx/keycloak.tar.gz"
   cp "$HERE/keycloak.Dockerfile" "$ctx/Dockerfile"
   build -t "$KEYCLOAK_IMAGE" --build-arg "BASE=$BASE_IMAGE" --build-arg "KEYCLOAK_VERSION=$KEYCLOAK_VERSION" \
-    --label "mcp.registration-policy.sha256=$jar_hash" "$ctx"
-  say "built $KEYCLOAK_IMAGE"
+    --label "mcp.registration-policy.sha256=$jar_hash" --label "mcp.keycloak-dockerfile.sha256=$df_hash" "$ctx"
+  say "built $KEYCLOAK_IMAGE ($(grep -o 'class-data archive: .*' "$WORK/build-$(echo "$KEYCLOAK_IMAGE" | tr '/:' '__').log" | tail -1))"
 }
 
 # 5. Our two images, from their Dockerfiles (repository root as the context, see .dockerignore). Always built:

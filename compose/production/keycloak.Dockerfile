@@ -14,4 +14,8 @@ USER 1000
 # The experimental client ID metadata documents as in the base image (docs/cimd.md).
 ENV KC_DB=postgres KC_CACHE=ispn KC_HEALTH_ENABLED=true KC_METRICS_ENABLED=true KC_FEATURES=cimd
 RUN /opt/keycloak/bin/kc.sh build
+# The base image's class-data archive was recorded for its own build (dev-file, local caches): this build's
+# classes differ, so the JVM would refuse it with a warning at every start. Recording one needs a database at
+# build time; not done here.
+ENV JAVA_OPTS_APPEND= KEYCLOAK_CDS_ARCHIVE=
 ENTRYPOINT ["/opt/keycloak/bin/production-entrypoint.sh"]
