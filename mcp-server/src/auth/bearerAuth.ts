@@ -3,6 +3,7 @@
 // only reads the token and writes the OAuth answer (RFC 6750 §3: 401/403 with a JSON error body).
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { logThrottle } from '../logThrottle.ts';
 import { authorize, unauthenticated, type AccessRule, type Decision } from './authorize.ts';
 import { AuthError, type AuthErrorCode } from './errors.ts';
 import { readBearerToken } from './readBearerToken.ts';
@@ -32,6 +33,9 @@ export interface BearerAuthState {
   log?: Logger;
 }
 
+/** While tokens cannot be checked (signing keys or introspection unreachable): one warning per this period. */
+export const UNAVAILABLE_LOG_PERIOD_MS = 10_000;
+
 // The `error` of the JSON body; the header follows RFC 6750 §3.1 (no error code when no token was sent).
 const BODY_ERROR: Partial<Record<AuthErrorCode, string>> = {
   token_missing: 'unauthorized',
@@ -40,6 +44,7 @@ const BODY_ERROR: Partial<Record<AuthErrorCode, string>> = {
 
 export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthState> {
   const report = options.onOutcome ?? (() => {});
+  const warnUnavailable = logThrottle(UNAVAILABLE_LOG_PERIOD_MS);
 
   return async function bearerAuth(ctx, next) {
     let verified: VerifiedToken | undefined;
@@ -66,7 +71,16 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
     if (decision.status === 503) {
       // Trade-off: RFC 6750 would make every failure a 401, but a 401 here tells a client with a good token
       // to throw it away and log in again, which cannot help while we cannot check tokens. 503 says "retry".
-      ctx.state.log?.warn({ err: decision.cause }, `${decision.code}; answering 503`);
+      // Every request fails the same way while the keys cannot be had: one line per period, not a stack each.
+      const { cause, code } = decision;
+      warnUnavailable((suppressed) =>
+        ctx.state.log?.warn(
+          { err: cause, ...(suppressed > 0 && { suppressed }) },
+          suppressed > 0
+            ? `${code}; answering 503 (and to ${suppressed} more requests since the last line)`
+            : `${code}; answering 503`,
+        ),
+      );
       ctx.status = 503;
       ctx.set('Retry-After', '5');
       ctx.body = {

@@ -275,6 +275,35 @@ describe('createApp', () => {
       assert.equal(res.headers['www-authenticate'], undefined);
     });
 
+    it('signing keys unavailable: one warning for a burst of requests, not a stack trace each', async () => {
+      const own = memoryLogger();
+      const down = createApp({
+        config,
+        verifier: createAccessTokenVerifier({
+          ...config,
+          audience: config.resourceUrl,
+          jwksUrl: 'http://127.0.0.1:9/certs',
+        }),
+        store,
+        logger: own.logger,
+      });
+      for (let i = 0; i < 4; i += 1) {
+        await request(down.callback())
+          .post('/mcp')
+          .set(MCP_HEADERS)
+          .set('Authorization', `Bearer ${token}`)
+          .send(toolsList)
+          .expect(503);
+      }
+      const lines = own.lines.map((line) => JSON.parse(line) as { msg: string; authFailure?: string });
+      const warnings = lines.filter((l) => l.msg.includes('answering 503'));
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.match(warnings[0]?.msg ?? '', /^jwks_unavailable; answering 503$/);
+      // Every request keeps its own access line, with the reason.
+      const refused = lines.filter((l) => l.msg === 'request' && l.authFailure === 'jwks_unavailable');
+      assert.equal(refused.length, 4);
+    });
+
     it('an unexpected failure → 500 JSON without internals', async () => {
       const broken = Object.assign(
         async () => {
