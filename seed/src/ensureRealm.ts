@@ -40,3 +40,33 @@ export async function ensureRealmRole(
   if (!role?.id) throw new SeedError('keycloak_request_failed', `could not create realm role ${name}`);
   return { id: role.id, name };
 }
+
+/**
+ * The realm-role mapper on mcp:admin (realm-export/ has it since session 6), added to a realm imported before.
+ * Why on the scope: Keycloak gives a client that registers with `scope` (as MCP SDK hosts do, from the resource's
+ * scopes_supported) only those client scopes plus `basic` — not `roles`, whose mapper writes realm_access — so
+ * an mcp-admin's token for such a host carried no role and the admin tools refused it.
+ */
+export async function ensureAdminScopeRoles(admin: KcAdminClient, adminScopeId: string): Promise<boolean> {
+  const mappers = await admin.clientScopes.listProtocolMappers({ id: adminScopeId });
+  if (mappers.some((m) => m.protocolMapper === REALM_ROLE_MAPPER.protocolMapper)) return false;
+  await admin.clientScopes.addProtocolMapper({ id: adminScopeId }, REALM_ROLE_MAPPER);
+  return true;
+}
+
+/** As in realm-export/mcp-realm.json's mcp:admin (and the built-in `roles` scope's "realm roles"). */
+export const REALM_ROLE_MAPPER = {
+  name: 'realm roles',
+  protocol: 'openid-connect',
+  protocolMapper: 'oidc-usermodel-realm-role-mapper',
+  consentRequired: false,
+  config: {
+    'introspection.token.claim': 'true',
+    multivalued: 'true',
+    'access.token.claim': 'true',
+    'id.token.claim': 'false',
+    'userinfo.token.claim': 'false',
+    'claim.name': 'realm_access.roles',
+    'jsonType.label': 'String',
+  },
+};

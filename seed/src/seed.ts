@@ -3,8 +3,8 @@
 // state and the same passwords (taken from the card it wrote).
 import type { SeedConfig } from './config.ts';
 import { openAdminSession } from './adminSession.ts';
-import { ADMIN_ROLE } from './contracts.ts';
-import { checkRealm, ensureRealmRole } from './ensureRealm.ts';
+import { ADMIN_ROLE, ADMIN_SCOPE } from './contracts.ts';
+import { checkRealm, ensureAdminScopeRoles, ensureRealmRole } from './ensureRealm.ts';
 import { guardMasterRealm, pinMasterFrontend } from './guardMasterRealm.ts';
 import { ensureBroker } from './broker/ensureBroker.ts';
 import {
@@ -45,6 +45,9 @@ export async function seed(
   if (await guardMasterRealm(admin))
     say('master realm: brute-force protection turned on (the bootstrap admin)');
   const adminRole = await ensureRealmRole(admin, ADMIN_ROLE);
+  const adminScopeId = scopeIds.get(ADMIN_SCOPE);
+  if (adminScopeId && (await ensureAdminScopeRoles(admin, adminScopeId)))
+    say(`client scope ${ADMIN_SCOPE}: realm-role mapper added (tokens of hosts that register with a scope)`);
   await ensureLdap(admin, config, adminRole, say);
   await ensureBroker(admin, config, card.issuer, adminRole, say);
 

@@ -153,6 +153,95 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
     }
   });
 
+  it("6b. a host that registers with the scopes it wants (the SDK takes them from scopes_supported) keeps the user's role: alice runs the admin tool", async () => {
+    // Keycloak gives a client registered with `scope` only those client scopes plus `basic` — not `roles`,
+    // whose mapper wrote realm_access — so reset_usage was refused for an mcp-admin (noted in session 5).
+    // realm-export/: mcp:admin carries the realm-role mapper itself.
+    const registered = await fetch(metadata.registration_endpoint as string, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'e2e MCP host asking for scopes',
+        redirect_uris: [callback.redirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        scope: 'mcp:tools mcp:admin',
+      }),
+    });
+    const body = (await registered.json()) as Record<string, unknown>;
+    assert.equal(registered.status, 201, JSON.stringify(body));
+    const scopedClient = body.client_id as string;
+    const loginAs = async (who: 'alice' | 'bob', cookies: CookieJar) => {
+      const pkce = createPkcePair();
+      const { code } = await loginThroughBrowserForm({
+        authorizationUrl: authorizationCodeUrl(metadata.authorization_endpoint, {
+          clientId: scopedClient,
+          redirectUri: callback.redirectUri,
+          scope: 'mcp:tools mcp:admin',
+          challenge: pkce.challenge,
+          resource: card.mcpUrl,
+        }),
+        ...user(card, who),
+        callback,
+        jar: cookies,
+      });
+      return (await postForm(metadata.token_endpoint, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: callback.redirectUri,
+        client_id: scopedClient,
+        code_verifier: pkce.verifier,
+        resource: card.mcpUrl,
+      })) as unknown as TokenResponse;
+    };
+    const admin = await loginAs('alice', jar);
+    const claims = decodeJwtPayload(admin.access_token) as {
+      scope?: string;
+      realm_access?: { roles?: string[] };
+    };
+    assert.match(String(claims.scope), /(^| )mcp:admin( |$)/);
+    assert.ok(
+      claims.realm_access?.roles?.includes('mcp-admin'),
+      `realm_access: ${JSON.stringify(claims.realm_access)}`,
+    );
+    const client = await connectWithToken(card.mcpUrl, admin.access_token);
+    try {
+      // Not alice's own count: step 7 counts on from it.
+      const subject = `e2e-nobody-${crypto.randomUUID()}`;
+      const reset = await client.callTool({ name: 'reset_usage', arguments: { subject } });
+      assert.notEqual(reset.isError, true, JSON.stringify(reset.content));
+      assert.equal(toolJson(reset).subject, subject);
+    } finally {
+      await client.close();
+    }
+    // The mapper gives roles the user has, nothing more: bob (no mcp-admin) on the same client gets neither the
+    // scope nor the role, and the admin tool refuses him.
+    const bob = await loginAs('bob', new CookieJar());
+    const bobClaims = decodeJwtPayload(bob.access_token) as {
+      scope?: string;
+      realm_access?: { roles?: string[] };
+    };
+    assert.doesNotMatch(String(bobClaims.scope), /mcp:admin/);
+    assert.ok(!bobClaims.realm_access?.roles?.includes('mcp-admin'), JSON.stringify(bobClaims.realm_access));
+    const refused = await fetch(card.mcpUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        authorization: `Bearer ${bob.access_token}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'reset_usage', arguments: { subject: 'e2e-nobody' } },
+      }),
+    });
+    assert.equal(refused.status, 403);
+  });
+
   it('7. usage counts live in Valkey and survive a restart of the MCP server', async () => {
     const port = await freePort();
     let server = await startMcpServer(card, port);
