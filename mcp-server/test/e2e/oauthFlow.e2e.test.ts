@@ -71,21 +71,27 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
     assert.ok(metadata.code_challenge_methods_supported?.includes('S256'));
   });
 
-  it('3. dynamic client registration of a public client with a loopback redirect (RFC 7591)', async () => {
+  /** Anonymous DCR of a public client with the loopback redirect, as an MCP host does; asserts 201. */
+  async function registerHost(clientName: string, scope: string): Promise<Record<string, unknown>> {
     const response = await fetch(metadata.registration_endpoint as string, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        client_name: 'e2e MCP host',
+        client_name: clientName,
         redirect_uris: [callback.redirectUri],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         token_endpoint_auth_method: 'none',
-        scope: 'openid offline_access mcp:tools',
+        scope,
       }),
     });
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(response.status, 201, JSON.stringify(body));
+    return body;
+  }
+
+  it('3. dynamic client registration of a public client with a loopback redirect (RFC 7591)', async () => {
+    const body = await registerHost('e2e MCP host', 'openid offline_access mcp:tools');
     assert.equal(typeof body.client_id, 'string');
     assert.equal(body.client_secret, undefined, 'a public client gets no secret');
     clientId = body.client_id as string;
@@ -157,21 +163,8 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
     // Keycloak gives a client registered with `scope` only those client scopes plus `basic` — not `roles`,
     // whose mapper wrote realm_access — so reset_usage was refused for an mcp-admin (noted in session 5).
     // realm-export/: mcp:admin carries the realm-role mapper itself.
-    const registered = await fetch(metadata.registration_endpoint as string, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_name: 'e2e MCP host asking for scopes',
-        redirect_uris: [callback.redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none',
-        scope: 'mcp:tools mcp:admin',
-      }),
-    });
-    const body = (await registered.json()) as Record<string, unknown>;
-    assert.equal(registered.status, 201, JSON.stringify(body));
-    const scopedClient = body.client_id as string;
+    const scopedClient = (await registerHost('e2e MCP host asking for scopes', 'mcp:tools mcp:admin'))
+      .client_id as string;
     const loginAs = async (who: 'alice' | 'bob', cookies: CookieJar) => {
       const pkce = createPkcePair();
       const { code } = await loginThroughBrowserForm({

@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import request from 'supertest';
+import type { Logger } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from '../../src/auth/verifyAccessToken.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -254,8 +255,9 @@ describe('createApp', () => {
       assert.equal(store.counts.size, 0);
     });
 
-    it('signing keys unavailable → 503 with Retry-After, not a 401 that would send the client to log in', async () => {
-      const down = createApp({
+    /** The app with a verifier whose JWKS URL nothing answers. */
+    const keysUnreachable = (logger: Logger) =>
+      createApp({
         config,
         verifier: createAccessTokenVerifier({
           ...config,
@@ -263,8 +265,11 @@ describe('createApp', () => {
           jwksUrl: 'http://127.0.0.1:9/certs',
         }),
         store,
-        logger: logs.logger,
+        logger,
       });
+
+    it('signing keys unavailable → 503 with Retry-After, not a 401 that would send the client to log in', async () => {
+      const down = keysUnreachable(logs.logger);
       const res = await request(down.callback())
         .post('/mcp')
         .set(MCP_HEADERS)
@@ -277,16 +282,7 @@ describe('createApp', () => {
 
     it('signing keys unavailable: one warning for a burst of requests, not a stack trace each', async () => {
       const own = memoryLogger();
-      const down = createApp({
-        config,
-        verifier: createAccessTokenVerifier({
-          ...config,
-          audience: config.resourceUrl,
-          jwksUrl: 'http://127.0.0.1:9/certs',
-        }),
-        store,
-        logger: own.logger,
-      });
+      const down = keysUnreachable(own.logger);
       for (let i = 0; i < 4; i += 1) {
         await request(down.callback())
           .post('/mcp')
