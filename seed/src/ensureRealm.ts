@@ -42,7 +42,7 @@ export async function ensureRealmRole(
 }
 
 /**
- * The realm-role mapper on mcp:admin (realm-export/ has it since session 6), added to a realm imported before.
+ * The realm-role mapper on mcp:admin (realm-export/ has it), added to a realm imported before it had one.
  * Why on the scope: Keycloak gives a client that registers with `scope` (as MCP SDK hosts do, from the resource's
  * scopes_supported) only those client scopes plus `basic` — not `roles`, whose mapper writes realm_access — so
  * an mcp-admin's token for such a host carried no role and the admin tools refused it.

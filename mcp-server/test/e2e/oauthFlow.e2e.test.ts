@@ -161,7 +161,7 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
 
   it("6b. a host that registers with the scopes it wants (the SDK takes them from scopes_supported) keeps the user's role: alice runs the admin tool", async () => {
     // Keycloak gives a client registered with `scope` only those client scopes plus `basic` — not `roles`,
-    // whose mapper wrote realm_access — so reset_usage was refused for an mcp-admin (noted in session 5).
+    // whose mapper wrote realm_access — so reset_usage was refused for an mcp-admin.
     // realm-export/: mcp:admin carries the realm-role mapper itself.
     const scopedClient = (await registerHost('e2e MCP host asking for scopes', 'mcp:tools mcp:admin'))
       .client_id as string;
