@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +28,7 @@ import {
   type RunOptions,
 } from '../support/composeHarness.ts';
 import { startEngine } from '../support/composeHarness.ts';
+import { tapFailures } from '../support/tapFailures.ts';
 import { clusterSize, PRODUCTION_SERVICES } from './productionStack.ts';
 
 const say = sayer('production-test');
@@ -287,6 +288,9 @@ try {
   });
   if (drills === '1') {
     await phase('fault drills under load', async () => {
+      // The report also goes to a file, so that a failure's reason is printed again at the very end (a CI log
+      // cut to its last lines once hid which bound a drill broke).
+      const tapFile = join(stackDir, 'drills.tap');
       const result = await run(
         process.execPath,
         [
@@ -294,11 +298,20 @@ try {
           'tsx',
           '--test',
           '--test-concurrency=1',
+          '--test-reporter=tap',
+          '--test-reporter-destination=stdout',
+          '--test-reporter=tap',
+          `--test-reporter-destination=${tapFile}`,
           'compose/test/production/compose.drills.test.ts',
         ],
         { env: testEnv(), allowFail: true },
       );
-      if (result.code !== 0) throw new StepError(`the fault drills failed (exit ${result.code}); see above`);
+      if (result.code !== 0) {
+        const why = tapFailures(await readFile(tapFile, 'utf8').catch(() => ''));
+        throw new StepError(
+          `the fault drills failed (exit ${result.code}); see above${why.length > 0 ? `:\n${why.join('\n')}` : ''}`,
+        );
+      }
     });
   }
   const card = await readStackCard(cardPath);
