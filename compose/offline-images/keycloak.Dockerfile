@@ -47,6 +47,6 @@ RUN set -eu; \
     java "-XX:SharedArchiveFile=$KEYCLOAK_CDS_ARCHIVE" -Xshare:on -cp /opt/keycloak/lib/quarkus-run.jar -version; \
     rm -rf /opt/keycloak/data/h2/* /opt/keycloak/data/tmp /tmp/cds-recording.log; \
     echo "class-data archive: $(du -h "$KEYCLOAK_CDS_ARCHIVE" | cut -f1)"
-ENV JAVA_OPTS_APPEND="-XX:SharedArchiveFile=/opt/keycloak/lib/keycloak-cds.jsa"
+ENV JAVA_OPTS_APPEND="-XX:SharedArchiveFile=${KEYCLOAK_CDS_ARCHIVE}"
 EXPOSE 8080 9000
 ENTRYPOINT ["/opt/keycloak/bin/kc.sh"]

@@ -33,6 +33,8 @@ import { launcher } from '../production/nativeStack.ts';
 
 const FROM = process.env.UPGRADE_FROM ?? '26.5.6';
 const TO = process.env.UPGRADE_TO ?? '26.7.3';
+/** A start, backup or restore of the launcher, Keycloak's first start on a busy machine included. */
+const LAUNCHER_TIMEOUT_MS = 600_000;
 
 /** The `usage` tool: the caller's count after this call (the call itself is counted before it runs). */
 async function usageCount(card: StackCard, token: string): Promise<number> {
@@ -97,7 +99,7 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
 
   const start = async (what: string, version: string): Promise<string> => {
     const began = Date.now();
-    const started = await launcher('start.ts', ['--detach'], envFor(version), 600_000);
+    const started = await launcher('start.ts', ['--detach'], envFor(version), LAUNCHER_TIMEOUT_MS);
     assert.equal(started.code, 0, `${what} failed:\n${started.output.slice(-4000)}`);
     timings[what] = Date.now() - began;
     // The launcher's own split (dist, Keycloak, seed, …), for the figures in docs/upgrade.md.
@@ -222,7 +224,7 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
   it(`the documented procedure: npm run backup, npm run stop, KEYCLOAK_VERSION=${TO}, npm start`, async () => {
     // KEYCLOAK_VERSION left out on purpose (a new shell): the manifest names the release the database is at.
     const began = Date.now();
-    const backup = await launcher('backup.ts', ['--out', archive], envFor(undefined), 600_000);
+    const backup = await launcher('backup.ts', ['--out', archive], envFor(undefined), LAUNCHER_TIMEOUT_MS);
     timings.backup = Date.now() - began;
     assert.equal(backup.code, 0, backup.output);
     const unpacked = await mkdtemp(join(work, 'manifest-'));
@@ -292,12 +294,12 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
 
   it(`the way back: ${FROM} refused on the upgraded database; the backup restored runs on ${FROM}`, async () => {
     await stop(`stop ${TO}`);
-    const refused = await launcher('start.ts', ['--detach'], envFor(FROM), 600_000);
+    const refused = await launcher('start.ts', ['--detach'], envFor(FROM), LAUNCHER_TIMEOUT_MS);
     assert.notEqual(refused.code, 0);
     assert.match(refused.output, /keycloak_downgrade/);
     assert.match(refused.output, new RegExp(`last run by Keycloak ${TO.replace(/\./g, '\\.')}`));
 
-    const restored = await launcher('restore.ts', [archive, '--force'], envFor(FROM), 600_000);
+    const restored = await launcher('restore.ts', [archive, '--force'], envFor(FROM), LAUNCHER_TIMEOUT_MS);
     assert.equal(restored.code, 0, restored.output);
     await start(`start on ${FROM} after restore`, FROM);
     assert.equal((await readFile(join(stackDir, 'keycloak', 'keycloak-version'), 'utf8')).trim(), FROM);

@@ -7,6 +7,7 @@ import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { CookieJar } from './support/cookieJar.ts';
 import { authorizationCodeUrl, createPkcePair, loginThroughBrowserForm } from './support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from './support/loopbackCallback.ts';
+import { postMcp } from '../integration/support/mcpHttp.ts';
 import { connectWithToken, toolJson } from './support/mcpClient.ts';
 import { freePort, startMcpServer } from './support/mcpServerProcess.ts';
 import { decodeJwtPayload, loadStack, user } from './support/stack.ts';
@@ -217,21 +218,16 @@ describe('MCP OAuth flow on the real stack', { concurrency: false }, () => {
     };
     assert.doesNotMatch(String(bobClaims.scope), /mcp:admin/);
     assert.ok(!bobClaims.realm_access?.roles?.includes('mcp-admin'), JSON.stringify(bobClaims.realm_access));
-    const refused = await fetch(card.mcpUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-        authorization: `Bearer ${bob.access_token}`,
-      },
-      body: JSON.stringify({
+    const refused = await postMcp(
+      card.mcpUrl,
+      {
         jsonrpc: '2.0',
         id: 1,
         method: 'tools/call',
         params: { name: 'reset_usage', arguments: { subject: 'e2e-nobody' } },
-      }),
-    });
+      },
+      { token: bob.access_token },
+    );
     assert.equal(refused.status, 403);
   });
 
