@@ -64,7 +64,7 @@ export function createApp({ config, verifier, store, logger, audit, metrics: giv
     insufficientScope: `the token lacks the ${config.requiredScope} scope`,
   });
   // One McpServer for the process, fed through MultiplexTransport by the route (why: multiplexTransport.ts).
-  const { server, toolAccess } = createMcpServer({
+  const { server, toolAccess, tools } = createMcpServer({
     store,
     logger,
     requiredScope: config.requiredScope,
@@ -73,6 +73,7 @@ export function createApp({ config, verifier, store, logger, audit, metrics: giv
   const mcp = createMcpRoute({
     server,
     toolAccess,
+    tools,
     requestRule,
     challenge: resource.challenge,
     store,

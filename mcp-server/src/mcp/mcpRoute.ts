@@ -2,9 +2,9 @@
 // bearerAuth has authenticated the caller and decided the request-level rule; a POST then goes through named
 // steps, each its own module with a typed result, before the one long-lived McpServer sees it:
 //   transportRules → readMessage → resolveTarget → paramsRefusal → decideCall → admission → callRefusal
-//   → dispatch.
+//   → dispatch (a plain call of one of our tools directly, everything else through the SDK).
 // A step says "no" with a Refusal, which the route writes. GET and DELETE are not offered (405).
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Middleware } from 'koa';
 import type { AccessRule, Decision } from '../auth/authorize.ts';
 import type { AppState } from '../http/appState.ts';
@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import type { UsageStore } from '../store/usageStore.ts';
 import { createAdmission, STORE_DOWN } from './admission.ts';
 import { callRefusal, decideCall } from './authorizeCall.ts';
+import { directToolCall } from './directToolCall.ts';
 import { dispatch } from './dispatch.ts';
 import { MultiplexTransport } from './multiplexTransport.ts';
 import { paramsRefusal } from './paramsProblem.ts';
@@ -26,6 +27,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface McpRouteOptions {
   server: McpServer;
   toolAccess: ReadonlyMap<string, ToolAccess>;
+  /** The server's registered tools (createMcpServer): plain calls of these skip the SDK's dispatch. */
+  tools: ReadonlyMap<string, RegisteredTool>;
   /** bearerAuth's rule, already decided for every request that reaches the route. */
   requestRule: AccessRule;
   /** ProtectedResource.challenge. */
@@ -51,7 +54,7 @@ export function createMcpRoute(options: McpRouteOptions): McpRoute {
   const tools = toolTargets(options.toolAccess, options.requestRule);
   const admission = createAdmission(options);
   const refuseCall = callRefusal(options);
-  const dispatcher = dispatch(transport, options.metrics);
+  const dispatcher = dispatch(transport, options.metrics, directToolCall(options.tools));
 
   const post: Middleware<AppState> = async function mcpPost(ctx) {
     const token = ctx.state.auth;

@@ -14,10 +14,13 @@ export interface ToolDeps {
   logger: Logger;
 }
 
+/** Where a family registers its tools: the McpServer's own registerTool, recorded for directToolCall. */
+export type ToolRegistrar = Pick<McpServer, 'registerTool'>;
+
 /** A tool family: registers its tools and declares what each one requires. */
 export interface ToolFamily {
   access: Record<string, ToolAccess>;
-  register(server: McpServer, deps: ToolDeps): void;
+  register(server: ToolRegistrar, deps: ToolDeps): void;
 }
 
 export class ToolFailure extends Error {}
