@@ -4,9 +4,10 @@
 //
 // Setup: an RSA key made here with jose, its JWKS served by a tiny local HTTP server (every verifier fetches
 // it like Keycloak's), real RS256 access tokens for BENCH_USERS subjects (rotated across requests, so the
-// token cache and Valkey see many keys), a private valkey-server (or redis-server) on a free port, and six
+// token cache and Valkey see many keys), a private valkey-server (or redis-server) on a free port, and eight
 // servers, each on a free loopback port, all sent the same request:
 //   ceiling       plain Koa answering a fixed JSON-RPC result: no auth, no MCP (peers/koaCeiling.ts)
+//   floor         the ceiling plus our Valkey admit + count per call, nothing else (peers/koaStoreFloor.ts)
 //   sdk-naive     the SDK's naive stateless pattern: new McpServer + transport per request, jose (peers/sdkStateless.ts)
 //   fastmcp       FastMCP (PyPI) with its JWTVerifier on the same JWKS, one uvicorn worker (peers/fastmcp_peer.py)
 //   noauth        this server with authentication off (server.ts, the baseline)
@@ -80,7 +81,16 @@ const TARGETS = {
   gatewayRssMb: 120, // gateway RSS maximum under load (three upstreams declared) ≤ 120 MB
 };
 
-const SERVERS = ['ceiling', 'sdk-naive', 'fastmcp', 'noauth', 'auth', 'auth-nocache', 'gateway'] as const;
+const SERVERS = [
+  'ceiling',
+  'floor',
+  'sdk-naive',
+  'fastmcp',
+  'noauth',
+  'auth',
+  'auth-nocache',
+  'gateway',
+] as const;
 type Name = (typeof SERVERS)[number];
 
 // Every process the bench starts, so that none outlives it, however it ends (Ctrl-C, an error, a kill).
@@ -477,6 +487,7 @@ async function main(): Promise<void> {
     for (const name of SERVERS) {
       rounds[name] = [];
       if (name === 'ceiling') servers[name] = await startNode(name, 'peers/koaCeiling.ts', env);
+      else if (name === 'floor') servers[name] = await startNode(name, 'peers/koaStoreFloor.ts', env);
       else if (name === 'sdk-naive') servers[name] = await startNode(name, 'peers/sdkStateless.ts', env);
       else if (name === 'fastmcp') servers[name] = await startFastmcp(env, tokens[0] as string);
       else if (name === 'gateway') {
@@ -572,6 +583,9 @@ async function main(): Promise<void> {
     authOverNoauthThroughput: round3(auth.reqPerSec / noauth.reqPerSec),
     authOverhead: round3(overhead),
     noauthOverCeilingThroughput: round3(noauth.reqPerSec / ceiling.reqPerSec),
+    // What the shared Valkey count alone leaves of the ceiling, and how much of that floor `auth` keeps.
+    floorOverCeilingThroughput: round3(results.floor.reqPerSec / ceiling.reqPerSec),
+    authOverFloorThroughput: round3(auth.reqPerSec / results.floor.reqPerSec),
     tokenCacheSpeedup: round2(auth.reqPerSec / results['auth-nocache'].reqPerSec),
     p99AuthOverNoauth: round2(auth.p99Ms / Math.max(noauth.p99Ms, 0.001)),
     gatewayOverDirectThroughput: round3(results.gateway.reqPerSec / noauth.reqPerSec),
