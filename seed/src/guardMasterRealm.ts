@@ -10,6 +10,10 @@ export const MASTER_BRUTE_FORCE = {
   waitIncrementSeconds: 60,
   maxFailureWaitSeconds: 900,
   maxDeltaTimeSeconds: 43200,
+  // Off, as in the mcp realm: left at Keycloak's default (1 s), two quick wrong guesses by anyone locked the
+  // admin out for a minute, and a CI run once found the admin locked with no failure on record.
+  quickLoginCheckMilliSeconds: 0,
+  minimumQuickLoginWaitSeconds: 60,
 } as const;
 
 /** Returns true when it had to change the realm. */

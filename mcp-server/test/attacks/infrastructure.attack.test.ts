@@ -303,6 +303,8 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
       const master = await admin.realms.findOne({ realm: 'master' });
       assert.equal(master?.bruteForceProtected, true, 'Keycloak creates master with protection off');
       assert.ok((master?.failureFactor ?? 0) > 0 && (master?.failureFactor ?? 0) <= 30);
+      // Two quick wrong guesses must not lock the admin out for a minute (a stranger's free denial of service).
+      assert.equal(master?.quickLoginCheckMilliSeconds, 0, 'quick-login check off, as in the mcp realm');
     },
   );
 
