@@ -1,6 +1,7 @@
 // What every Node process the bench starts (bench/server.ts and the Node peers) tells it over IPC: that it
 // is listening, and on request its process.memoryUsage() and the GC pauses since the last request (where
 // tail latency goes when it is not the machine).
+import Koa from 'koa';
 import { PerformanceObserver } from 'node:perf_hooks';
 
 export function reportToBench(port: number): void {
@@ -36,4 +37,30 @@ export async function readJson(req: AsyncIterable<Buffer>): Promise<unknown> {
 export function quietAborts(error: Error & { code?: string }): void {
   if (error.message === 'aborted' || error.code === 'ECONNRESET') return;
   console.error(error);
+}
+
+/**
+ * A bench peer on PEER_PORT: POST /mcp reads and parses the body (any JSON-RPC server must), echoes the id and
+ * answers a tools/call result of our shape around `structuredContent()`; anything else is 404.
+ */
+export function servePeer(
+  structuredContent: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+) {
+  const port = Number(process.env.PEER_PORT);
+  const app = new Koa();
+  app.use(async (ctx) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/mcp') {
+      ctx.status = 404;
+      return;
+    }
+    const message = (await readJson(ctx.req)) as { id?: number | string };
+    const content = await structuredContent();
+    ctx.body = {
+      jsonrpc: '2.0',
+      id: message.id ?? null,
+      result: { content: [{ type: 'text', text: JSON.stringify(content) }], structuredContent: content },
+    };
+  });
+  app.on('error', quietAborts);
+  app.listen(port, '127.0.0.1', () => reportToBench(port));
 }
