@@ -1,4 +1,5 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { adminLogin } from './adminLogin.ts';
 import type { SeedConfig } from './config.ts';
 import { SeedError } from './errors.ts';
 import { describeFetchError } from './waitForKeycloak.ts';
@@ -14,9 +15,7 @@ import { describeFetchError } from './waitForKeycloak.ts';
 export async function openAdminSession(config: SeedConfig): Promise<KcAdminClient> {
   const login = new KcAdminClient({ baseUrl: config.KEYCLOAK_URL, realmName: 'master' });
   try {
-    await login.auth({
-      grantType: 'password',
-      clientId: 'admin-cli',
+    await adminLogin(login, {
       username: config.KEYCLOAK_ADMIN_USERNAME,
       password: config.KEYCLOAK_ADMIN_PASSWORD,
     });

@@ -10,6 +10,7 @@ import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { connectWithToken, toolJson } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/mcpClient';
 import { loadAdminCredentials, loadStack } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/stack';
 import { clientCredentialsToken } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/tokens';
+import { adminLogin } from '@mcp-keycloak-stack/seed/adminLogin';
 
 const composeCommand = JSON.parse(process.env.COMPOSE_TEST_COMMAND ?? 'null') as string[] | null;
 
@@ -38,7 +39,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 
 async function admin(card: StackCard): Promise<KcAdminClient> {
   const client = new KcAdminClient({ baseUrl: card.keycloakUrl, realmName: 'master' });
-  await client.auth({ grantType: 'password', clientId: 'admin-cli', ...(await loadAdminCredentials()) });
+  await adminLogin(client, await loadAdminCredentials());
   client.setConfig({ realmName: card.realm });
   return client;
 }

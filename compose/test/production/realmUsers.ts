@@ -3,6 +3,7 @@
 // self-registered clients are still there. Knows only URLs and credentials.
 import { randomBytes } from 'node:crypto';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { adminLogin } from '@mcp-keycloak-stack/seed/adminLogin';
 
 export interface RealmAdmin {
   keycloakUrl: string;
@@ -14,12 +15,7 @@ export interface RealmAdmin {
 /** A fresh admin session (the admin-cli token is short-lived, and Keycloak may have restarted since). */
 async function adminClient(admin: RealmAdmin): Promise<KcAdminClient> {
   const client = new KcAdminClient({ baseUrl: admin.keycloakUrl, realmName: 'master' });
-  await client.auth({
-    grantType: 'password',
-    clientId: 'admin-cli',
-    username: admin.username,
-    password: admin.password,
-  });
+  await adminLogin(client, { username: admin.username, password: admin.password });
   client.setConfig({ realmName: admin.realm });
   return client;
 }

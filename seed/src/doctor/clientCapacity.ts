@@ -1,6 +1,7 @@
 // How full the realm is: anonymous registration stops at the max-clients policy, and every client counts
 // (presets, the M2M client, every self-registered host). Needs the admin API; the doctor skips it without one.
 import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { adminLogin } from '../adminLogin.ts';
 
 export interface AdminAccess {
   keycloakUrl: string;
@@ -19,12 +20,7 @@ export const WARN_AT = 0.8;
 
 export async function readClientCapacity(access: AdminAccess): Promise<Capacity> {
   const admin = new KcAdminClient({ baseUrl: access.keycloakUrl, realmName: 'master' });
-  await admin.auth({
-    grantType: 'password',
-    clientId: 'admin-cli',
-    username: access.username,
-    password: access.password,
-  });
+  await adminLogin(admin, { username: access.username, password: access.password });
   admin.setConfig({ realmName: access.realm });
   const policies = await admin.components.find({
     type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',

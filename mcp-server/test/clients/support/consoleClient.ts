@@ -3,6 +3,7 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadAdminCredentials } from '../../e2e/support/stack.ts';
+import { adminLogin } from '@mcp-keycloak-stack/seed/adminLogin';
 
 export const CONSOLE_CLIENT_ID = 'mcp-console';
 
@@ -11,7 +12,7 @@ export async function keycloakAdmin(card: StackCard): Promise<KcAdminClient> {
     baseUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
     realmName: 'master',
   });
-  await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...(await loadAdminCredentials()) });
+  await adminLogin(admin, await loadAdminCredentials());
   admin.setConfig({ realmName: card.realm });
   return admin;
 }

@@ -2,13 +2,14 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { loadAdminCredentials } from './stack.ts';
+import { adminLogin } from '@mcp-keycloak-stack/seed/adminLogin';
 
 async function adminFor(card: StackCard): Promise<KcAdminClient> {
   const admin = new KcAdminClient({
     baseUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
     realmName: 'master',
   });
-  await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...(await loadAdminCredentials()) });
+  await adminLogin(admin, await loadAdminCredentials());
   admin.setConfig({ realmName: card.realm });
   return admin;
 }

@@ -7,6 +7,7 @@ import { brokerRedirectUri } from '../../broker/settings.ts';
 import { UPSTREAM_ONLY_BROWSER_FLOW } from '../../broker/identityProvider.ts';
 import { testKeycloakReach, testUpstream, type BrokerProblem } from '../../broker/testUpstream.ts';
 import { CheckFailed, defineCheck, Skip, Warning } from '../check.ts';
+import { adminLogin } from '../../adminLogin.ts';
 
 const failed = (problem: BrokerProblem) =>
   new CheckFailed(
@@ -33,12 +34,7 @@ export const broker = defineCheck({
         "give the doctor the admin credentials (KEYCLOAK_ADMIN_USERNAME/PASSWORD) to check Keycloak's side",
       );
     const admin = new KcAdminClient({ baseUrl: access.keycloakUrl, realmName: 'master' });
-    await admin.auth({
-      grantType: 'password',
-      clientId: 'admin-cli',
-      username: access.username,
-      password: access.password,
-    });
+    await adminLogin(admin, { username: access.username, password: access.password });
     admin.setConfig({ realmName: access.realm });
     const reach = await testKeycloakReach(admin, access.realm, settings);
     if (reach) throw failed(reach);

@@ -5,6 +5,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { PROVIDER_NAME, USER_STORAGE_TYPE } from '../../ldap/components.ts';
 import { testLdap } from '../../ldap/testConnection.ts';
 import { CheckFailed, defineCheck, Skip, Warning } from '../check.ts';
+import { adminLogin } from '../../adminLogin.ts';
 
 export const ldap = defineCheck({
   id: 'ldap',
@@ -14,12 +15,7 @@ export const ldap = defineCheck({
     if (!settings) throw new Skip('SEED_LDAP_URL is not set');
     if (!access) throw new Skip('no admin credentials (KEYCLOAK_ADMIN_USERNAME/PASSWORD)');
     const admin = new KcAdminClient({ baseUrl: access.keycloakUrl, realmName: 'master' });
-    await admin.auth({
-      grantType: 'password',
-      clientId: 'admin-cli',
-      username: access.username,
-      password: access.password,
-    });
+    await adminLogin(admin, { username: access.username, password: access.password });
     admin.setConfig({ realmName: access.realm });
     const problem = await testLdap(admin, access.realm, settings);
     if (problem) {

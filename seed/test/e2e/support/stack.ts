@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStackCard, type StackCard } from '../../../src/stackCard.ts';
 import { generateSecret } from '../../../src/passwords.ts';
+import { adminLogin } from '../../../src/adminLogin.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const cardPath = () => resolve(process.env.STACK_CARD_PATH ?? join(REPO_ROOT, '.stack', 'stack.json'));
@@ -30,7 +31,7 @@ export async function adminClient(card: StackCard, realm = card.realm): Promise<
     baseUrl: card.keycloakAdminUrl ?? card.keycloakUrl,
     realmName: 'master',
   });
-  await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...(await adminCredentials()) });
+  await adminLogin(admin, await adminCredentials());
   admin.setConfig({ realmName: realm });
   return admin;
 }
