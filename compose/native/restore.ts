@@ -6,13 +6,15 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
+import { readStackCard, updateStackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { ArchiveError, checkEntries, extractTarGz, listFiles, verifyExtracted } from './backupArchive.ts';
 import { newerRelease } from './databaseVersion.ts';
 import { isAlive, readLock } from './launcherLock.ts';
 import { LaunchError, say } from './output.ts';
 import { REALM_EXPORT_DIR, stackPaths } from './paths.ts';
+import { findValkeyServer } from './prerequisites.ts';
 import { loadSettings, SettingsError } from './settings.ts';
+import { loadFailureHint, valkeyLoads } from './valkeyLoadCheck.ts';
 
 function usage(message: string): LaunchError {
   return new LaunchError('usage', `${message} (usage: npm run restore -- backup.tar.gz [--force])`);
@@ -78,6 +80,26 @@ async function main(): Promise<void> {
         `the backup is of Keycloak ${manifest.keycloakVersion}, newer than ${settings.keycloakVersion}: ` +
           'Keycloak migrates a database forward only (set KEYCLOAK_VERSION)',
       );
+    }
+    // Read here, not after the move: a card the launcher cannot read would fail the restore half done.
+    await readStackCard(join(temp, 'stack.json')).catch((error: unknown) => {
+      throw new ArchiveError(`the archive's stack card: ${(error as Error).message.replace(/;.*$/, '')}`);
+    });
+    // The data must load in the server `npm start` will run, or the stack would not come up after the restore.
+    // No server yet (a fresh machine: `npm start` installs it): nothing to ask.
+    const valkeyServer = await findValkeyServer().catch(() => undefined);
+    if (valkeyServer) {
+      const load = await valkeyLoads(valkeyServer.path, join(temp, 'valkey', 'appendonlydir'));
+      if (!load.loaded) {
+        throw new LaunchError(
+          'backup_valkey_unreadable',
+          `this machine's ${valkeyServer.flavour}-server cannot load the backup's Valkey data (written by ` +
+            `Valkey ${manifest.valkeyVersion}): ${load.reason}; ${loadFailureHint(load.reason, valkeyServer.flavour)}`,
+        );
+      }
+      say(`Valkey data: loads in this machine's ${valkeyServer.flavour}-server`);
+    } else {
+      say('note: no valkey-server or redis-server here yet, so the Valkey data was not test-loaded');
     }
     if (manifest.realm !== settings.realm) {
       say(`note: the backup's realm is "${manifest.realm}"; KEYCLOAK_REALM is "${settings.realm}"`);
