@@ -36,7 +36,7 @@ export async function launcher(
   script: 'start.ts' | 'stop.ts' | 'backup.ts' | 'restore.ts',
   args: string[],
   env: NodeJS.ProcessEnv,
-  timeoutMs: number,
+  timeoutMs = 420_000, // Keycloak's first start on a busy machine included
 ): Promise<{ code: number; output: string }> {
   try {
     const { stdout, stderr } = await run(

@@ -22,6 +22,7 @@ import {
   startLoopbackCallback,
   type LoopbackCallback,
 } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/loopbackCallback';
+import { usageCount } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/mcpClient';
 import { decodeJwtPayload, user } from '@mcp-keycloak-stack/mcp-server/test/e2e/support/stack';
 import {
   clientCredentialsToken,
@@ -35,29 +36,6 @@ const FROM = process.env.UPGRADE_FROM ?? '26.5.6';
 const TO = process.env.UPGRADE_TO ?? '26.7.3';
 /** A start, backup or restore of the launcher, Keycloak's first start on a busy machine included. */
 const LAUNCHER_TIMEOUT_MS = 600_000;
-
-/** The `usage` tool: the caller's count after this call (the call itself is counted before it runs). */
-async function usageCount(card: StackCard, token: string): Promise<number> {
-  const response = await fetch(card.mcpUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'usage', arguments: {} },
-    }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  assert.equal(response.status, 200, `the MCP server refused the token: HTTP ${response.status}`);
-  const body = (await response.json()) as { result: { isError?: boolean; content: { text: string }[] } };
-  assert.ok(!body.result.isError, body.result.content[0]?.text);
-  return (JSON.parse(body.result.content[0]?.text ?? '') as { count: number }).count;
-}
 
 /** The counts as Valkey holds them (`mcp:usage:<sub>`, mcp-server/src/store/SCHEMA.md). */
 async function storedCounts(card: StackCard, subjects: string[]): Promise<number[]> {
@@ -207,10 +185,10 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
     for (const who of ['alice', 'bob', 'm2m'] as const) {
       subjects[who] = decodeJwtPayload(tokens[who].access_token).sub as string;
     }
-    await usageCount(card, tokens.alice.access_token);
-    counts.alice = await usageCount(card, tokens.alice.access_token);
-    counts.bob = await usageCount(card, tokens.bob.access_token);
-    counts.m2m = await usageCount(card, tokens.m2m.access_token);
+    await usageCount(card.mcpUrl, tokens.alice.access_token);
+    counts.alice = await usageCount(card.mcpUrl, tokens.alice.access_token);
+    counts.bob = await usageCount(card.mcpUrl, tokens.bob.access_token);
+    counts.m2m = await usageCount(card.mcpUrl, tokens.m2m.access_token);
     assert.ok(counts.alice >= 2 && counts.bob >= 1 && counts.m2m >= 1);
     assert.deepEqual(await storedCounts(card, [subjects.alice, subjects.bob, subjects.m2m]), [
       counts.alice,
@@ -257,20 +235,32 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
 
     const exp = decodeJwtPayload(tokens.alice.access_token).exp as number;
     if (exp * 1000 > Date.now() + 10_000) {
-      assert.equal(await usageCount(card, tokens.alice.access_token), ++counts.alice, 'old access token');
+      assert.equal(
+        await usageCount(card.mcpUrl, tokens.alice.access_token),
+        ++counts.alice,
+        'old access token',
+      );
     } else {
       t.diagnostic(`alice's access token expired before ${TO} was up; its key is kept (checked above)`);
     }
 
     const aliceRefreshed = await refresh(tokens.alice.refresh_token as string);
-    assert.equal(await usageCount(card, aliceRefreshed.access_token), ++counts.alice, 'alice after refresh');
+    assert.equal(
+      await usageCount(card.mcpUrl, aliceRefreshed.access_token),
+      ++counts.alice,
+      'alice after refresh',
+    );
     const bobRefreshed = await refresh(tokens.bob.refresh_token as string);
     assert.equal(
-      await usageCount(card, bobRefreshed.access_token),
+      await usageCount(card.mcpUrl, bobRefreshed.access_token),
       ++counts.bob,
       'bob after offline refresh',
     );
-    assert.equal(await usageCount(card, (await m2mToken()).access_token), ++counts.m2m, 'the M2M secret');
+    assert.equal(
+      await usageCount(card.mcpUrl, (await m2mToken()).access_token),
+      ++counts.m2m,
+      'the M2M secret',
+    );
 
     const read = await fetch(`${card.issuer}/clients-registrations/openid-connect/${dcr.clientId}`, {
       headers: { authorization: `Bearer ${dcr.registrationToken}` },
@@ -281,7 +271,7 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
 
     const fresh = await login('alice', 'openid mcp:tools');
     assert.equal(
-      await usageCount(card, fresh.access_token),
+      await usageCount(card.mcpUrl, fresh.access_token),
       ++counts.alice,
       'alice, password login on the new release',
     );
@@ -310,6 +300,6 @@ describe(`upgrade of a native stack from Keycloak ${FROM} to ${TO}`, { concurren
       atBackup.m2m,
     ]);
     const again = await login('alice', 'openid mcp:tools');
-    assert.equal(await usageCount(card, again.access_token), atBackup.alice + 1);
+    assert.equal(await usageCount(card.mcpUrl, again.access_token), atBackup.alice + 1);
   });
 });

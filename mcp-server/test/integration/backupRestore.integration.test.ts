@@ -4,72 +4,24 @@
 // verify at the MCP server (same realm keys), the DCR client still logs alice in with her password, the M2M
 // secret still works and the counts are those of the backup. Starts Keycloak twice (and holds it once): ≈ 1–3 min.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { readStackCard, type StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { checkEntries, extractTarGz, verifyExtracted } from '../../../compose/native/backupArchive.ts';
+import { launcher } from '../../../compose/test/production/nativeStack.ts';
 import {
   authorizationCodeUrl,
   createPkcePair,
   loginThroughBrowserForm,
 } from '../e2e/support/keycloakLogin.ts';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
+import { usageCount } from '../e2e/support/mcpClient.ts';
 import { freePort } from '../e2e/support/mcpServerProcess.ts';
-import { REPO_ROOT, user } from '../e2e/support/stack.ts';
+import { user } from '../e2e/support/stack.ts';
 import { clientCredentialsToken, postForm } from '../e2e/support/tokens.ts';
-
-const run = promisify(execFile);
-
-async function launcher(
-  script: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeout = 420_000,
-): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', `compose/native/${script}`, ...args],
-      {
-        cwd: REPO_ROOT,
-        env,
-        timeout,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-
-async function usageCount(card: StackCard, token: string): Promise<number> {
-  const response = await fetch(card.mcpUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'usage', arguments: {} },
-    }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  assert.equal(response.status, 200, `the MCP server refused the token: HTTP ${response.status}`);
-  const body = (await response.json()) as { result: { isError?: boolean; content: { text: string }[] } };
-  assert.ok(!body.result.isError, body.result.content[0]?.text);
-  return (JSON.parse(body.result.content[0]?.text ?? '') as { count: number }).count;
-}
 
 describe('backup and restore round trip on a private native stack', { concurrency: false }, () => {
   let work: string;
@@ -162,9 +114,9 @@ describe('backup and restore round trip on a private native stack', { concurrenc
     dcrClientId = body.client_id as string;
     aliceToken = await loginAlice();
     m2mToken = await m2mTokenNow();
-    await usageCount(card, m2mToken);
-    counts.m2m = await usageCount(card, m2mToken);
-    counts.alice = await usageCount(card, aliceToken);
+    await usageCount(card.mcpUrl, m2mToken);
+    counts.m2m = await usageCount(card.mcpUrl, m2mToken);
+    counts.alice = await usageCount(card.mcpUrl, aliceToken);
     assert.ok(counts.m2m >= 2 && counts.alice >= 1);
   });
 
@@ -177,7 +129,7 @@ describe('backup and restore round trip on a private native stack', { concurrenc
     assert.match(backup.output, /Keycloak: database copied; it was down/);
     assert.equal((await stat(archive)).mode & 0o777, 0o600);
     // After the backup: a call it does not hold (the restore must bring the count back to before it).
-    assert.equal(await usageCount(card, m2mToken), counts.m2m + 1);
+    assert.equal(await usageCount(card.mcpUrl, m2mToken), counts.m2m + 1);
   });
 
   it('restore refuses a running stack, a fresh dir gets nothing from a corrupt archive', async () => {
@@ -215,15 +167,19 @@ describe('backup and restore round trip on a private native stack', { concurrenc
     await start('start after restore');
 
     // Issued before the backup and still within their lifetime: the restored realm keys still verify them.
-    assert.equal(await usageCount(card, m2mToken), counts.m2m + 1, "M2M count: the backup's, plus this call");
     assert.equal(
-      await usageCount(card, aliceToken),
+      await usageCount(card.mcpUrl, m2mToken),
+      counts.m2m + 1,
+      "M2M count: the backup's, plus this call",
+    );
+    assert.equal(
+      await usageCount(card.mcpUrl, aliceToken),
       counts.alice + 1,
       "alice's count: the backup's, plus this call",
     );
     // The M2M secret from the restored card, and alice's password through the restored DCR client.
     assert.ok(await m2mTokenNow());
     const fresh = await loginAlice();
-    assert.equal(await usageCount(card, fresh), counts.alice + 2);
+    assert.equal(await usageCount(card.mcpUrl, fresh), counts.alice + 2);
   });
 });

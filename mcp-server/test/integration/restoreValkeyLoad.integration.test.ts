@@ -19,6 +19,7 @@ import {
   type BackupManifest,
 } from '../../../compose/native/backupArchive.ts';
 import { findValkeyServer } from '../../../compose/native/prerequisites.ts';
+import { launcher } from '../../../compose/test/production/nativeStack.ts';
 import { loadFailureHint, valkeyLoads } from '../../../compose/native/valkeyLoadCheck.ts';
 import { REPO_ROOT } from '../e2e/support/stack.ts';
 
@@ -101,19 +102,8 @@ async function archiveWith(root: string, rdb: Buffer, card: object = STACK_CARD)
   return archive;
 }
 
-async function restore(archive: string, stackDir: string): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', 'compose/native/restore.ts', archive],
-      { cwd: REPO_ROOT, env: { ...process.env, STACK_DIR: stackDir }, timeout: 60_000 },
-    );
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
+const restore = (archive: string, stackDir: string) =>
+  launcher('restore.ts', [archive], { ...process.env, STACK_DIR: stackDir }, 60_000);
 
 describe('restore: the backup’s Valkey data must load in this machine’s server', () => {
   let root: string;

@@ -22,3 +22,29 @@ export function toolJson(result: unknown): Record<string, unknown> {
   if (!text) throw new Error(`tool result has no content: ${JSON.stringify(result)}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
+
+/**
+ * One plain `tools/call usage` POST (no session, no SDK) and the caller's count after it: the call itself is
+ * counted before it runs. Fails the test on anything but a 200 with a tool result that is not an error.
+ */
+export async function usageCount(mcpUrl: string, token: string): Promise<number> {
+  const response = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'usage', arguments: {} },
+    }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (response.status !== 200) throw new Error(`the MCP server refused the token: HTTP ${response.status}`);
+  const body = (await response.json()) as { result: { isError?: boolean; content: { text: string }[] } };
+  if (body.result.isError) throw new Error(`usage failed: ${body.result.content[0]?.text}`);
+  return (JSON.parse(body.result.content[0]?.text ?? '') as { count: number }).count;
+}
