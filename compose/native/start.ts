@@ -116,7 +116,7 @@ async function runForeground(settings: Settings): Promise<number> {
   await endMaintenance(settings.stackDir); // a request left by an earlier stack is void
   const stopWatching = watchMaintenance(settings.stackDir, supervisor, say);
   process.once('exit', stopWatching);
-  printSummary(stack.card, paths.card, stack.timings);
+  printSummary(stack.card, paths.card, stack.timings, paths.secrets);
   say('the stack is running; Ctrl-C (or `npm run stop`) stops it; `npm run status` shows its processes');
 
   const gaveUp = await Promise.race([supervisor.gaveUp, signalled]);

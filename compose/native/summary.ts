@@ -2,7 +2,12 @@ import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { say, seconds } from './output.ts';
 import { redactValkeyUrl } from './valkeyConfig.ts';
 
-export function printSummary(card: StackCard, cardPath: string, timings: Record<string, number>): void {
+export function printSummary(
+  card: StackCard,
+  cardPath: string,
+  timings: Record<string, number>,
+  secretsPath: string,
+): void {
   const users = card.users.map((u) => `${u.username}${u.roles.length ? ` (${u.roles.join(', ')})` : ''}`);
   const lines = [
     '',
@@ -13,7 +18,7 @@ export function printSummary(card: StackCard, cardPath: string, timings: Record<
       .slice(1)
       .map((u) => `  upstream    ${u.mcpUrl}  (${u.name}; scope ${u.scopes.join(' ')})`),
     `Keycloak      ${card.keycloakUrl}  (realm ${card.realm}, issuer ${card.issuer})`,
-    `  admin UI    ${card.keycloakUrl}/admin  (bootstrap admin credentials: .stack/secrets.json)`,
+    `  admin UI    ${card.keycloakUrl}/admin  (bootstrap admin credentials: ${secretsPath})`,
     `Valkey        ${redactValkeyUrl(card.valkeyUrl)}`,
     `Demo users    ${users.join(', ')}  (passwords: ${cardPath}, "users")`,
     ...(card.clients.m2m

@@ -1,5 +1,5 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { adminLogin } from './adminLogin.ts';
+import { ADMIN_REFUSED_HINT, adminLogin } from './adminLogin.ts';
 import type { SeedConfig } from './config.ts';
 import { SeedError } from './errors.ts';
 import { describeFetchError } from './waitForKeycloak.ts';
@@ -25,7 +25,7 @@ export async function openAdminSession(config: SeedConfig): Promise<KcAdminClien
       throw new SeedError(
         'admin_credentials_rejected',
         `Keycloak rejected the admin login for "${config.KEYCLOAK_ADMIN_USERNAME}" (HTTP ${status}): ` +
-          'check KEYCLOAK_ADMIN_USERNAME and KEYCLOAK_ADMIN_PASSWORD',
+          `check KEYCLOAK_ADMIN_USERNAME and KEYCLOAK_ADMIN_PASSWORD: ${ADMIN_REFUSED_HINT}`,
       );
     }
     throw new SeedError(

@@ -373,8 +373,9 @@ describe('attack: infrastructure', { concurrency: false, timeout: 900_000 }, () 
         timeout: TEST_TIMEOUT_MS,
         // Open, reported: Keycloak's brute-force protection counts per user, whoever sends the failures; per-address
         // slowing exists only at the TLS proxy (realm-export/README.md, "Password guessing"). 30 form posts take
-        // ~2 s, so anybody who knows a username can keep that person locked out with ~30 requests every 15 min.
-        todo: 'known open: a temporary per-user lockout (60 s, doubling) after 30 failures from anyone',
+        // ~2 s, so anybody who knows a username can lock that person out, and keep them locked with one more
+        // wrong password each time a lock ends (measured: one a minute kept a user locked; the lock grows to 15 min).
+        todo: 'known open: a temporary per-user lockout (60 s, then relocked by each further failure, up to 15 min) after 30 failures from anyone',
       },
       () => rightPasswordAfter(30),
     );

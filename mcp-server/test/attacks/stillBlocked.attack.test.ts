@@ -8,7 +8,9 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { adminLogin } from '@mcp-keycloak-stack/seed/adminLogin';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
 import { startLoopbackCallback, type LoopbackCallback } from '../e2e/support/loopbackCallback.ts';
 import { decodeJwtPayload, loadAdminCredentials, loadStack, user } from '../e2e/support/stack.ts';
@@ -285,12 +287,12 @@ describe('attack: still blocked (keep it so)', { concurrency: false, timeout: 90
       'a foreign issuer: a real token of the master realm, and a forged iss → 401',
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const master = await tokenRequest(
-          { ...card, issuer: `${card.keycloakUrl}/realms/master` },
-          { grant_type: 'password', client_id: 'admin-cli', ...(await loadAdminCredentials()) },
-        );
-        assert.equal(typeof master.body.access_token, 'string');
-        await assertRefused(String(master.body.access_token), 'master realm token');
+        // Through adminLogin: the suites log the admin in at once, and Keycloak refuses overlapping logins.
+        const master = new KcAdminClient({ baseUrl: card.keycloakUrl, realmName: 'master' });
+        await adminLogin(master, await loadAdminCredentials());
+        const masterToken = await master.getAccessToken();
+        assert.equal(typeof masterToken, 'string');
+        await assertRefused(String(masterToken), 'master realm token');
         const { privateKey } = await generateKeyPair('RS256');
         const forged = await new SignJWT({ ...forgedClaims, iss: 'https://evil.example/realms/mcp' })
           .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: realKid })

@@ -1,14 +1,8 @@
 // How full the realm is: anonymous registration stops at the max-clients policy, and every client counts
 // (presets, the M2M client, every self-registered host). Needs the admin API; the doctor skips it without one.
-import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { adminLogin } from '../adminLogin.ts';
+import { loggedInAdmin, type AdminAccess } from './adminAccess.ts';
 
-export interface AdminAccess {
-  keycloakUrl: string;
-  realm: string;
-  username: string;
-  password: string;
-}
+export type { AdminAccess } from './adminAccess.ts';
 
 export interface Capacity {
   clients: number;
@@ -19,9 +13,7 @@ export interface Capacity {
 export const WARN_AT = 0.8;
 
 export async function readClientCapacity(access: AdminAccess): Promise<Capacity> {
-  const admin = new KcAdminClient({ baseUrl: access.keycloakUrl, realmName: 'master' });
-  await adminLogin(admin, { username: access.username, password: access.password });
-  admin.setConfig({ realmName: access.realm });
+  const admin = await loggedInAdmin(access);
   const policies = await admin.components.find({
     type: 'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy',
   });

@@ -2,12 +2,11 @@
 // on the client credentials (a token request with a code that cannot be valid, broker/testUpstream.ts); then, with
 // the admin API, Keycloak's own reach and the realm's provider (configured but never seeded, or seeded for another
 // issuer, is a warning). A failure names the setting.
-import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { brokerRedirectUri } from '../../broker/settings.ts';
 import { UPSTREAM_ONLY_BROWSER_FLOW } from '../../broker/identityProvider.ts';
 import { testKeycloakReach, testUpstream, type BrokerProblem } from '../../broker/testUpstream.ts';
 import { CheckFailed, defineCheck, Skip, Warning } from '../check.ts';
-import { adminLogin } from '../../adminLogin.ts';
+import { loggedInAdmin } from '../adminAccess.ts';
 
 const failed = (problem: BrokerProblem) =>
   new CheckFailed(
@@ -33,9 +32,7 @@ export const broker = defineCheck({
         detail,
         "give the doctor the admin credentials (KEYCLOAK_ADMIN_USERNAME/PASSWORD) to check Keycloak's side",
       );
-    const admin = new KcAdminClient({ baseUrl: access.keycloakUrl, realmName: 'master' });
-    await adminLogin(admin, { username: access.username, password: access.password });
-    admin.setConfig({ realmName: access.realm });
+    const admin = await loggedInAdmin(access);
     const reach = await testKeycloakReach(admin, access.realm, settings);
     if (reach) throw failed(reach);
     detail += '; Keycloak reads it too';

@@ -1,11 +1,10 @@
 // The corporate directory (when SEED_LDAP_URL is set): Keycloak is asked to connect to it and to bind with the
 // configured account, the way the seed does first (ldap/testConnection.ts); a failure names the setting. Needs the
 // admin API; the realm's provider is looked for too (a directory configured but never seeded is a warning).
-import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { PROVIDER_NAME, USER_STORAGE_TYPE } from '../../ldap/components.ts';
 import { testLdap } from '../../ldap/testConnection.ts';
 import { CheckFailed, defineCheck, Skip, Warning } from '../check.ts';
-import { adminLogin } from '../../adminLogin.ts';
+import { loggedInAdmin } from '../adminAccess.ts';
 
 export const ldap = defineCheck({
   id: 'ldap',
@@ -14,9 +13,7 @@ export const ldap = defineCheck({
   async run({ admin: access, ldap: settings }) {
     if (!settings) throw new Skip('SEED_LDAP_URL is not set');
     if (!access) throw new Skip('no admin credentials (KEYCLOAK_ADMIN_USERNAME/PASSWORD)');
-    const admin = new KcAdminClient({ baseUrl: access.keycloakUrl, realmName: 'master' });
-    await adminLogin(admin, { username: access.username, password: access.password });
-    admin.setConfig({ realmName: access.realm });
+    const admin = await loggedInAdmin(access);
     const problem = await testLdap(admin, access.realm, settings);
     if (problem) {
       throw new CheckFailed(
