@@ -6,7 +6,8 @@
 // limits → down. Everything runs on its own project name, ports and state folder, so it never meets a native
 // stack or a user's `docker compose up`.
 //
-// Knobs: COMPOSE_TEST_PORTS_BASE (4 → Keycloak 48080, management 49000, MCP 43000, Valkey 46379),
+// Knobs: COMPOSE_TEST_PORTS_BASE (2 → Keycloak 28080, management 29000, MCP 23000, Valkey 26379: below the
+// ephemeral port range, so no outgoing connection holds one of them when compose publishes it),
 // COMPOSE_TEST_BUNDLE=0 (skip the bundle round trip), COMPOSE_TEST_KEEP=1 (leave the stack up),
 // COMPOSE_TEST_COMPOSE=v2 (Compose v2 built by compose/test/setup-compose-v2.sh, as a plugin in the cache) or
 // v1 (Debian's docker-compose 1.29); `npm run test:compose` runs both, v2 first.
@@ -40,7 +41,7 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-const base = Number(process.env.COMPOSE_TEST_PORTS_BASE ?? 4);
+const base = Number(process.env.COMPOSE_TEST_PORTS_BASE ?? 2);
 const ports = {
   keycloak: base * 10000 + 8080,
   management: base * 10000 + 9000,

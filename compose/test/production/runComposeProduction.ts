@@ -35,13 +35,16 @@ const say = sayer('production-test');
 const { phase, report } = phases(say);
 const wanted = process.env.COMPOSE_TEST_COMPOSE === 'v1' ? 'v1' : 'v2';
 const drills = process.env.PRODUCTION_TEST_DRILLS ?? (wanted === 'v2' ? '1' : '0');
+// Below Linux's ephemeral range (32768–60999): a published port in it can be taken, between a `down` and an `up`,
+// as the local port of one of the drills' own outgoing connections (a CI run failed on 59000: "address already
+// in use").
 const ports = {
-  keycloak: 58443,
-  mcp: 53443,
-  admin: 59443,
-  management: 59000,
-  management2: 59001,
-  valkey: 56379,
+  keycloak: 25443,
+  mcp: 25444,
+  admin: 25445,
+  management: 25900,
+  management2: 25901,
+  valkey: 25379,
 };
 const stackDir = join(
   process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'mcp-keycloak-stack'),
