@@ -91,7 +91,7 @@ async function takeTurn(path: string): Promise<() => Promise<void>> {
 }
 
 /** HTTP 400/401 from the token endpoint: a refused grant (wrong password, locked, or a login already in flight). */
-function refusedGrant(error: unknown): boolean {
+export function refusedGrant(error: unknown): boolean {
   const status = (error as { response?: { status?: unknown } }).response?.status;
   return status === 400 || status === 401;
 }

@@ -1,5 +1,5 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { ADMIN_REFUSED_HINT, adminLogin } from './adminLogin.ts';
+import { ADMIN_REFUSED_HINT, adminLogin, refusedGrant } from './adminLogin.ts';
 import type { SeedConfig } from './config.ts';
 import { SeedError } from './errors.ts';
 import { describeFetchError } from './waitForKeycloak.ts';
@@ -21,7 +21,7 @@ export async function openAdminSession(config: SeedConfig): Promise<KcAdminClien
     });
   } catch (error) {
     const status = httpStatusOf(error);
-    if (status === 401 || status === 400) {
+    if (refusedGrant(error)) {
       throw new SeedError(
         'admin_credentials_rejected',
         `Keycloak rejected the admin login for "${config.KEYCLOAK_ADMIN_USERNAME}" (HTTP ${status}): ` +

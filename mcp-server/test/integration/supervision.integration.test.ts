@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import type { StackCard } from '@mcp-keycloak-stack/seed/stackCard';
+import { postUsage } from '../e2e/support/mcpClient.ts';
 import { loadStack, REPO_ROOT, stackCardPath } from '../e2e/support/stack.ts';
 import { clientCredentialsToken } from '../e2e/support/tokens.ts';
 
@@ -37,21 +38,7 @@ async function valkeyStatus(): Promise<ProcessStatus> {
 type CallResult = { count: number } | { storeDown: true };
 
 async function callUsage(card: StackCard, token: string): Promise<CallResult> {
-  const response = await fetch(card.mcpUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'usage', arguments: {} },
-    }),
-    signal: AbortSignal.timeout(10_000),
-  });
+  const response = await postUsage(card.mcpUrl, token, 10_000);
   assert.equal(response.status, 200, 'a Valkey outage answers 200 with a tool error, never an HTTP error');
   const body = (await response.json()) as {
     result: { isError?: boolean; content: { type: string; text: string }[] };

@@ -2,7 +2,7 @@
 // a failed check that names both causes Keycloak cannot tell apart — a wrong password, or an admin locked out by
 // someone's failed logins — instead of a bare "invalid_grant".
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { ADMIN_REFUSED_HINT, adminLogin } from '../adminLogin.ts';
+import { ADMIN_REFUSED_HINT, adminLogin, refusedGrant } from '../adminLogin.ts';
 import { httpStatusOf } from '../adminSession.ts';
 import { CheckFailed } from './check.ts';
 
@@ -18,10 +18,9 @@ export async function loggedInAdmin(access: AdminAccess): Promise<KcAdminClient>
   try {
     await adminLogin(admin, { username: access.username, password: access.password });
   } catch (error) {
-    const status = httpStatusOf(error);
-    if (status !== 400 && status !== 401) throw error;
+    if (!refusedGrant(error)) throw error;
     throw new CheckFailed(
-      `Keycloak refused the admin login for "${access.username}" (HTTP ${status})`,
+      `Keycloak refused the admin login for "${access.username}" (HTTP ${httpStatusOf(error)})`,
       `check KEYCLOAK_ADMIN_USERNAME and KEYCLOAK_ADMIN_PASSWORD: ${ADMIN_REFUSED_HINT}`,
     );
   }

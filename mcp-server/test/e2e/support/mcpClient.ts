@@ -23,12 +23,9 @@ export function toolJson(result: unknown): Record<string, unknown> {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-/**
- * One plain `tools/call usage` POST (no session, no SDK) and the caller's count after it: the call itself is
- * counted before it runs. Fails the test on anything but a 200 with a tool result that is not an error.
- */
-export async function usageCount(mcpUrl: string, token: string): Promise<number> {
-  const response = await fetch(mcpUrl, {
+/** One plain `tools/call usage` POST with a bearer token: no session, no SDK, the answer as it comes. */
+export function postUsage(mcpUrl: string, token: string, timeoutMs = 15_000): Promise<Response> {
+  return fetch(mcpUrl, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -41,8 +38,16 @@ export async function usageCount(mcpUrl: string, token: string): Promise<number>
       method: 'tools/call',
       params: { name: 'usage', arguments: {} },
     }),
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
+}
+
+/**
+ * The caller's count after one `usage` call (postUsage): the call itself is counted before it runs. Fails the test on
+ * anything but a 200 with a tool result that is not an error.
+ */
+export async function usageCount(mcpUrl: string, token: string): Promise<number> {
+  const response = await postUsage(mcpUrl, token);
   if (response.status !== 200) throw new Error(`the MCP server refused the token: HTTP ${response.status}`);
   const body = (await response.json()) as { result: { isError?: boolean; content: { text: string }[] } };
   if (body.result.isError) throw new Error(`usage failed: ${body.result.content[0]?.text}`);
